@@ -1,0 +1,103 @@
+// The resolved experiment config: what a YAML file says after schema defaults are filled in.
+// schemas/experiment.schema.json is the source of truth; test/config-types.test.ts keeps the two
+// from drifting (every schema property is a key here and vice versa, with matching enums).
+
+export type Cell = 'rnn' | 'gru' | 'lstm';
+
+export interface DataConfig {
+  /** 'moby-dick' | 'timemachine' | a path to a UTF-8 .txt file, relative to the YAML file */
+  corpus: string;
+  level: 'char' | 'word';
+  /** keep only the first N tokens, before the validation split; null keeps all */
+  max_tokens: number | null;
+  /** the last fraction of the token stream is held out; 0 trains on everything */
+  validation_fraction: number;
+  /** tokens seen fewer times become <unk> */
+  min_freq: number;
+  lowercase: boolean;
+  /** 'letters': d2l's read_time_machine — runs of non-letters become one space, lines stripped and joined */
+  normalize: 'none' | 'letters';
+}
+
+export interface ModelConfig {
+  cell: Cell;
+  hidden_size: number;
+  num_layers: number;
+  /** vanilla rnn only */
+  nonlinearity: 'tanh' | 'relu';
+  bidirectional: boolean;
+  /** dropout between stacked layers */
+  dropout: number;
+  /** 'one_hot' (d2l) or the size of a learned embedding */
+  embedding: 'one_hot' | number;
+  /** 'uniform' is PyTorch's default U(-1/sqrt(h), 1/sqrt(h)), which d2l's concise models use */
+  init: 'uniform' | 'normal' | 'xavier' | 'orthogonal';
+  /** initial LSTM forget-gate bias */
+  forget_bias: number;
+}
+
+export interface TrainConfig {
+  epochs: number;
+  batch_size: number;
+  num_steps: number;
+  sampling: 'sequential' | 'random';
+  optimizer: 'sgd' | 'adam';
+  lr: number;
+  /** sgd only */
+  momentum: number;
+  lr_schedule: 'constant' | 'step' | 'cosine';
+  /** step schedule: multiply lr by lr_gamma every lr_step_epochs */
+  lr_step_epochs: number;
+  lr_gamma: number;
+  /** cosine schedule: the lr reached at the last epoch */
+  lr_min: number;
+  /** global L2 gradient-norm threshold θ; 0 turns clipping off */
+  clip_norm: number;
+  /** stop after this many epochs without a better validation perplexity; 0 turns it off */
+  early_stopping: number;
+  seed: number;
+}
+
+export interface SampleConfig {
+  prefixes: string[];
+  length: number;
+  every_epochs: number;
+  /** 0 is greedy argmax (d2l's predict_ch8) */
+  temperature: number;
+  /** sample among the k most likely tokens; 0 means all */
+  top_k: number;
+}
+
+export interface SweepConfig {
+  /** dotted path into this file → the values to try; the cartesian product is the grid */
+  grid: Record<string, unknown[]>;
+  /** each grid point is repeated once per seed (sets train.seed); null runs train.seed alone */
+  seeds: number[] | null;
+  /** null means the machine's available parallelism */
+  workers: number | null;
+}
+
+export interface TrackingConfig {
+  /** MLflow experiment name; null means the experiment's name */
+  experiment: string | null;
+  uri: string | null;
+}
+
+export interface EngineConfig {
+  backend: 'auto' | 'wasm' | 'cpu' | 'tensorflow';
+}
+
+export interface ExperimentConfig {
+  name: string;
+  description: string;
+  data: DataConfig;
+  model: ModelConfig;
+  train: TrainConfig;
+  sample: SampleConfig;
+  sweep: SweepConfig;
+  tracking: TrackingConfig;
+  engine: EngineConfig;
+}
+
+/** One trial's config: the experiment config with the grid point and seed applied, sweep removed. */
+export type TrialConfig = Omit<ExperimentConfig, 'sweep'>;

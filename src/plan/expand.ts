@@ -1,0 +1,77 @@
+import type { ExperimentConfig, TrialConfig } from '../config/types.js';
+import { setPath } from '../config/paths.js';
+import { shortHash } from './trial-id.js';
+
+export interface Trial {
+  /** stable: a hash of everything that shapes the trial's results */
+  id: string;
+  config: TrialConfig;
+  /** the values this trial sets, in grid order, then `train.seed` when the sweep has seeds */
+  varying: Record<string, unknown>;
+  /** readable run name, e.g. "cell=lstm hidden_size=256 seed=1" */
+  label: string;
+}
+
+export interface PlanOptions {
+  /**
+   * What identifies a corpus in trial ids. A path corpus is best named by its content, so that the
+   * same file reached through another relative path (or moved) keeps its trials' ids.
+   */
+  corpusIdentity?: (corpus: string) => string;
+}
+
+/** Expands the grid's cartesian product, times the seeds, into trials in a fixed order. */
+export function expandTrials(config: ExperimentConfig, options: PlanOptions = {}): Trial[] {
+  const axes: [string, unknown[]][] = Object.entries(config.sweep.grid);
+  if (config.sweep.seeds !== null) axes.push(['train.seed', config.sweep.seeds]);
+  const names = shortNames(axes.map(([path]) => path));
+  const identity = options.corpusIdentity ?? ((corpus: string) => corpus);
+
+  const { sweep: _sweep, ...base } = config;
+  return cartesian(axes.map(([, values]) => values)).map((point) => {
+    const trialConfig = structuredClone(base) as TrialConfig;
+    const varying: Record<string, unknown> = {};
+    axes.forEach(([path], i) => {
+      setPath(trialConfig, path, structuredClone(point[i]));
+      varying[path] = point[i];
+    });
+    return {
+      id: trialId(trialConfig, identity),
+      config: trialConfig,
+      varying,
+      label: axes.map((_axis, i) => `${names[i]}=${formatValue(point[i])}`).join(' ') || 'base',
+    };
+  });
+}
+
+/**
+ * The id covers what shapes a trial's numbers — data, model, training, sampling — and leaves out
+ * names, descriptions, tracking and the backend, so renaming an experiment or switching where it
+ * is tracked does not make finished trials look new.
+ */
+function trialId(config: TrialConfig, corpusIdentity: (corpus: string) => string): string {
+  const { data, model, train, sample } = config;
+  return shortHash({ data: { ...data, corpus: corpusIdentity(data.corpus) }, model, train, sample });
+}
+
+function cartesian(axes: unknown[][]): unknown[][] {
+  return axes.reduce<unknown[][]>(
+    (points, values) => points.flatMap((point) => values.map((v) => [...point, v])),
+    [[]],
+  );
+}
+
+/** The last segment of each dotted path, or the whole path where two last segments collide. */
+function shortNames(paths: string[]): string[] {
+  const last = paths.map((p) => p.slice(p.lastIndexOf('.') + 1));
+  return paths.map((p, i) => (last.filter((l) => l === last[i]).length > 1 ? p : last[i]));
+}
+
+function formatValue(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** The values that differ across trials, for tables: each grid path (and the seed) in order. */
+export function varyingPaths(trials: Trial[]): string[] {
+  return trials.length === 0 ? [] : Object.keys(trials[0].varying);
+}

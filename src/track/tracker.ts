@@ -1,0 +1,53 @@
+// Where runs are recorded. The main thread talks only to this interface; the local MLflow file
+// store and the MLflow REST client are its two implementations.
+
+export type RunStatus = 'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED';
+
+export interface RunRef {
+  experimentId: string;
+  runId: string;
+}
+
+export interface MetricPoint {
+  key: string;
+  value: number;
+  step: number;
+  /** ms since the epoch */
+  timestamp: number;
+}
+
+export interface NewRun {
+  runName: string;
+  /** ms since the epoch */
+  startTime: number;
+  tags: Record<string, string>;
+  params: Record<string, string>;
+  /** the parent (sweep) run, for trial runs */
+  parent?: RunRef;
+}
+
+/** A trial that an earlier invocation already finished, found by its run_sweep.trial_id tag. */
+export interface FinishedTrial {
+  trialId: string;
+  run: RunRef;
+  /** the last value of each metric */
+  metrics: Record<string, number>;
+}
+
+export interface Tracker {
+  /** where runs go, for the console: a directory or a server URI */
+  readonly location: string;
+  /** the experiment's id, creating it if it does not exist */
+  experiment(name: string): Promise<string>;
+  createRun(experimentId: string, run: NewRun): Promise<RunRef>;
+  logMetrics(run: RunRef, metrics: MetricPoint[]): Promise<void>;
+  logParams(run: RunRef, params: Record<string, string>): Promise<void>;
+  setTags(run: RunRef, tags: Record<string, string>): Promise<void>;
+  /** path is relative to the run's artifact root, '/'-separated */
+  logArtifact(run: RunRef, path: string, content: string | Uint8Array): Promise<void>;
+  endRun(run: RunRef, status: Exclude<RunStatus, 'RUNNING'>, endTime: number): Promise<void>;
+  /** trials of this experiment with a FINISHED run, keyed by trial id */
+  finishedTrials(experimentId: string, trialIds: string[]): Promise<Map<string, FinishedTrial>>;
+  /** runs left RUNNING by a process that died: mark them KILLED and return them */
+  reapAbandoned(experimentId: string): Promise<RunRef[]>;
+}

@@ -1,0 +1,50 @@
+// What a training run reports while it works. The worker forwards these to the main thread,
+// which alone records them (train/ never imports track/).
+
+export interface SetupEvent {
+  type: 'setup';
+  vocabSize: number;
+  paramCount: number;
+  /** the tfjs backend actually in use */
+  backend: string;
+  trainTokens: number;
+  valTokens: number;
+}
+
+export interface EpochEvent {
+  type: 'epoch';
+  epoch: number;
+  trainPerplexity: number;
+  /** NaN when validation_fraction is 0 */
+  valPerplexity: number;
+  tokensPerSecond: number;
+  /** mean global L2 norm of the gradients before clipping */
+  gradNorm: number;
+  lr: number;
+  seconds: number;
+}
+
+export interface SampleEvent {
+  type: 'sample';
+  epoch: number;
+  prefix: string;
+  text: string;
+}
+
+/** The trained weights, in tfjs's own save format (model.json + weights.bin). */
+export interface WeightsEvent {
+  type: 'weights';
+  files: { path: string; data: Uint8Array }[];
+}
+
+export type TrainEvent = SetupEvent | EpochEvent | SampleEvent | WeightsEvent;
+
+export interface TrainResult {
+  epochs: number;
+  trainPerplexity: number;
+  valPerplexity: number;
+  tokensPerSecond: number;
+  stoppedEarly: boolean;
+  /** the last sample generated for each prefix */
+  samples: { prefix: string; text: string }[];
+}
