@@ -51,3 +51,8 @@ export interface Tracker {
   /** runs left RUNNING by a process that died: mark them KILLED and return them */
   reapAbandoned(experimentId: string): Promise<RunRef[]>;
 }
+
+/** A tracking problem the user can fix (an unknown URI scheme, a missing store): no stack trace. */
+export class TrackingError extends Error {
+  override name = 'TrackingError';
+}
