@@ -1,0 +1,41 @@
+// What a sweep reports as it goes. The console prints these; later a JSON event stream can too.
+import type { Trial } from '../plan/expand.js';
+import type { EpochEvent } from '../train/events.js';
+
+export type TrialStatus = 'finished' | 'failed' | 'killed' | 'reused';
+
+/** One trial's outcome, as the summary shows it. */
+export interface TrialReport {
+  trial: Trial;
+  status: TrialStatus;
+  runId: string | null;
+  trainPerplexity: number;
+  valPerplexity: number;
+  tokensPerSecond: number;
+  wallSeconds: number;
+  /** the last sample per prefix (empty for reused trials) */
+  samples: { prefix: string; text: string }[];
+  error?: string;
+}
+
+export type SweepEvent =
+  | { type: 'tracking'; location: string; experimentId: string }
+  | { type: 'reaped'; count: number }
+  | { type: 'reused'; trial: Trial }
+  | { type: 'trial-start'; trial: Trial; backend?: string }
+  | { type: 'trial-epoch'; trial: Trial; epoch: EpochEvent; epochs: number }
+  | { type: 'trial-end'; report: TrialReport }
+  | { type: 'warning'; message: string };
+
+/** What trials are ranked by: validation perplexity, or training perplexity when nothing is held out. */
+export function rankScore(r: TrialReport): number {
+  const score = Number.isNaN(r.valPerplexity) ? r.trainPerplexity : r.valPerplexity;
+  return Number.isFinite(score) ? score : Infinity;
+}
+
+/** The best finished (or reused) trial, if any has a score. */
+export function bestReport(reports: TrialReport[]): TrialReport | undefined {
+  return reports
+    .filter((r) => (r.status === 'finished' || r.status === 'reused') && rankScore(r) < Infinity)
+    .sort((a, b) => rankScore(a) - rankScore(b))[0];
+}
