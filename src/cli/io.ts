@@ -9,6 +9,12 @@ export interface Io {
 }
 
 export function processIo(): Io {
+  // A closed pipe (`run-sweep x.yaml | head`) must not kill a sweep that is still recording runs.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
   return {
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),

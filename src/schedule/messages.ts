@@ -12,8 +12,12 @@ export interface TrialTask {
   events: MessagePort;
 }
 
-/** What a worker posts on `events`, in order, while the trial runs. */
-export type TrialMessage = TrainEvent;
+/**
+ * What a worker posts on `events`, in order: the trial's events, then `end` — sent whether the
+ * trial succeeded or threw, so the main thread knows every event has arrived. (A port's 'close'
+ * event is no such signal: it can be lost when the worker closes its end right after posting.)
+ */
+export type TrialMessage = TrainEvent | { type: 'end' };
 
 /** What a worker's task resolves to. A trial that throws rejects the task instead. */
 export type TrialOutcome = TrainResult;

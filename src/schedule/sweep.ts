@@ -89,8 +89,15 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
     maxThreads: options.workers,
   });
   try {
-    const runs = pending.map((trial) => runTrial(trial, parent, experimentId, tags, pool, options));
-    reports.push(...(await Promise.all(runs)));
+    // One loop per worker, each taking the next trial when its last one ends: a trial's run is
+    // created when it starts training, not while it waits in a queue.
+    const queue = [...pending];
+    const worker = async (): Promise<void> => {
+      for (let trial = queue.shift(); trial !== undefined; trial = queue.shift()) {
+        reports.push(await runTrial(trial, parent, experimentId, tags, pool, options));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(options.workers, pending.length) }, worker));
   } finally {
     await pool.destroy();
   }
@@ -139,8 +146,10 @@ async function runTrial(
   recorder.artifact('config.yaml', stringify(trial.config));
 
   const channel = new MessageChannel();
-  const drained = new Promise<void>((resolve) => channel.port1.once('close', () => resolve()));
+  let drain: () => void = () => {};
+  const drained = new Promise<void>((resolve) => (drain = resolve));
   channel.port1.on('message', (message: TrialMessage) => {
+    if (message.type === 'end') return drain();
     recorder.record(message);
     progress(trial, message, onEvent);
   });
@@ -150,11 +159,12 @@ async function runTrial(
   let outcome: { result: TrainResult } | { error: Error } | { killed: true };
   try {
     outcome = { result: await pool.run(task, { transferList: [channel.port2], signal }) };
-    await drained; // every event the worker posted has been recorded before the run is ended
   } catch (err) {
     outcome = signal?.aborted ? { killed: true } : { error: asError(err) };
-    channel.port1.close();
   }
+  // A worker that was terminated (Ctrl-C) sends no `end`; one that finished or threw always does.
+  if (!('killed' in outcome)) await drained;
+  channel.port1.close();
 
   let trackingError: unknown;
   await recorder.finish(outcome).catch((err: unknown) => {

@@ -13,6 +13,6 @@ export default async function trainTrial(task: TrialTask): Promise<TrialOutcome>
   try {
     return await runTrial(task.config, { baseDir: task.baseDir, onEvent: post });
   } finally {
-    task.events.close();
+    post({ type: 'end' });
   }
 }

@@ -1,0 +1,24 @@
+// The one matrix product the engine uses. tfjs-wasm hands matMul to XNNPACK only when neither
+// operand is transposed; autodiff's backward products (dY·Bᵀ, Aᵀ·dY) ask for transposed operands
+// and fall to a naive loop. Making the transposes explicit keeps every product on the fast path
+// (measured 2–3.5× per training step on the d2l setup).
+
+import * as tf from '@tensorflow/tfjs';
+
+const product = tf.customGrad((a, b, save) => {
+  const lhs = a as tf.Tensor2D;
+  const rhs = b as tf.Tensor2D;
+  (save as tf.GradSaveFunc)([lhs, rhs]);
+  return {
+    value: tf.matMul(lhs, rhs),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
+      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as tf.Tensor2D)];
+    },
+  };
+});
+
+/** a·b for 2-D tensors, with a gradient whose products have no transposed operands. */
+export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return product(a, b) as tf.Tensor2D;
+}

@@ -1,0 +1,142 @@
+// A recurrent language model (d2l 8.6's RNNModel, generalised as chapter 9 does): token ids →
+// one-hot (or a learned embedding) → num_layers recurrent layers, each with a forward and, when
+// bidirectional, a backward direction whose outputs are concatenated → dropout between layers →
+// a linear head → logits. Everything is time-major: row t·batch + b is step t of sequence b, which
+// is how the loss and d2l's Y.T.reshape(-1) order targets.
+
+import * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from '../config/types.js';
+import { type Cell, type CellState, cellFor } from './cells/index.js';
+import { initialValues } from './init.js';
+import { directionsOf, layerParamName, parameterLayout, sizeOf } from './layout.js';
+import { matMul } from './matmul.js';
+import type { Rng } from './rng.js';
+
+/** One CellState per layer and direction, at index layer·directions + direction. */
+export type ModelState = CellState[];
+
+export class RnnLM {
+  readonly cell: Cell;
+  readonly directions: number;
+  /** in parameterLayout's order */
+  readonly params: ReadonlyMap<string, tf.Variable>;
+
+  private constructor(
+    readonly config: ModelConfig,
+    readonly vocabSize: number,
+    params: Map<string, tf.Variable>,
+  ) {
+    this.cell = cellFor(config);
+    this.directions = directionsOf(config);
+    this.params = params;
+  }
+
+  /** A freshly initialised model; draws from `rng` in parameterLayout's order. */
+  static init(config: ModelConfig, vocabSize: number, rng: Rng): RnnLM {
+    const values = new Map(initialValues(config, vocabSize, rng).map((v) => [v.spec.name, v.values]));
+    return RnnLM.fromValues(config, vocabSize, values);
+  }
+
+  /** A model holding the given values, one Float32Array per parameter name. */
+  static fromValues(config: ModelConfig, vocabSize: number, values: ReadonlyMap<string, Float32Array>): RnnLM {
+    const params = new Map<string, tf.Variable>();
+    for (const spec of parameterLayout(config, vocabSize)) {
+      const v = values.get(spec.name);
+      if (!v || v.length !== sizeOf(spec.shape)) {
+        params.forEach((p) => p.dispose());
+        throw new Error(`parameter ${spec.name}: expected ${sizeOf(spec.shape)} values of shape [${spec.shape}]`);
+      }
+      // Unnamed: tfjs variable names are global, and two models (say, a trained one and its
+      // reloaded copy) may live side by side. The map key is the parameter's name.
+      const initial = tf.tensor(v, spec.shape, 'float32');
+      params.set(spec.name, tf.variable(initial, true));
+      initial.dispose();
+    }
+    return new RnnLM(config, vocabSize, params);
+  }
+
+  get variables(): tf.Variable[] {
+    return [...this.params.values()];
+  }
+
+  get paramCount(): number {
+    return this.variables.reduce((n, v) => n + v.size, 0);
+  }
+
+  private param(name: string): tf.Variable {
+    const p = this.params.get(name);
+    if (!p) throw new Error(`no parameter ${name}`);
+    return p;
+  }
+
+  beginState(batchSize: number): ModelState {
+    const n = this.config.num_layers * this.directions;
+    return Array.from({ length: n }, () =>
+      Array.from({ length: this.cell.stateSize }, () => tf.zeros([batchSize, this.config.hidden_size]) as tf.Tensor2D),
+    );
+  }
+
+  /**
+   * ids: time-major token ids, [steps·batch]. Returns logits [steps·batch, vocab] and the final
+   * state. With dropoutRng (training), dropout is applied between layers; without, it is off.
+   * The caller owns disposal (tf.tidy, or tf.keep on the state it carries on).
+   */
+  forward(
+    ids: Int32Array,
+    steps: number,
+    state: ModelState,
+    dropoutRng?: Rng,
+  ): { logits: tf.Tensor2D; state: ModelState } {
+    const batch = ids.length / steps;
+    let x = tf.oneHot(tf.tensor1d(ids, 'int32'), this.vocabSize).toFloat() as tf.Tensor2D;
+    // tfjs-wasm has no gradient for gather; a one-hot product is the same lookup, differentiable.
+    if (this.config.embedding !== 'one_hot') x = matMul(x, this.param('embedding') as tf.Tensor2D);
+    const finalState: ModelState = [];
+    for (let layer = 0; layer < this.config.num_layers; layer++) {
+      const outputs: tf.Tensor2D[] = [];
+      for (let d = 0; d < this.directions; d++) {
+        const xw = tf.add(
+          matMul(x, this.param(layerParamName(layer, d, 'W_x')) as tf.Tensor2D),
+          this.param(layerParamName(layer, d, 'b')),
+        ) as tf.Tensor2D;
+        // tfjs's gradient tape holds on to the very array unstack returns: reorder a copy.
+        const perStep = [...(tf.unstack(xw.reshape([steps, batch, xw.shape[1]])) as tf.Tensor2D[])];
+        // The backward direction reads the sequence last step first; its outputs are put back
+        // in time order so that step t of both directions is concatenated.
+        if (d === 1) perStep.reverse();
+        const run = this.cell.run(
+          perStep,
+          this.param(layerParamName(layer, d, 'W_h')) as tf.Tensor2D,
+          state[layer * this.directions + d] as CellState,
+        );
+        if (d === 1) run.outputs.reverse();
+        outputs.push(tf.concat(run.outputs, 0));
+        finalState.push(run.state);
+      }
+      x = outputs.length === 1 ? (outputs[0] as tf.Tensor2D) : tf.concat(outputs, 1);
+      const between = layer < this.config.num_layers - 1;
+      if (between && dropoutRng && this.config.dropout > 0) {
+        x = tf.dropout(x, this.config.dropout, undefined, dropoutRng.int(0, 2 ** 31 - 1)) as tf.Tensor2D;
+      }
+    }
+    const logits = tf.add(matMul(x, this.param('head.W') as tf.Tensor2D), this.param('head.b')) as tf.Tensor2D;
+    return { logits, state: finalState };
+  }
+
+  dispose(): void {
+    this.params.forEach((p) => p.dispose());
+  }
+}
+
+/** Mean softmax cross-entropy of logits [n, vocab] against target ids [n]. */
+export function crossEntropy(logits: tf.Tensor2D, targets: Int32Array): tf.Scalar {
+  return tf.tidy(() => {
+    const onehot = tf.oneHot(tf.tensor1d(targets, 'int32'), logits.shape[1]).toFloat();
+    return tf.neg(tf.mean(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+  });
+}
+
+/** Every tensor of a state, for keeping or disposing. */
+export function stateTensors(state: ModelState): tf.Tensor[] {
+  return state.flat();
+}

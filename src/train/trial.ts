@@ -1,0 +1,43 @@
+// One trial, start to finish, inside a worker: backend, corpus, dataset, model, training, weights.
+// Everything random is drawn from streams forked off train.seed, so a trial is reproducible.
+
+import type { TrialConfig } from '../config/types.js';
+import { initBackend } from './backend.js';
+import { loadCorpusText } from './corpus.js';
+import { prepareDataset } from './dataset.js';
+import type { TrainEvent, TrainResult } from './events.js';
+import { trainModel } from './loop.js';
+import { RnnLM } from './model.js';
+import { Rng } from './rng.js';
+import { exportWeights } from './weights.js';
+
+export interface TrialOptions {
+  /** the directory a relative corpus path is resolved against (the experiment file's) */
+  baseDir: string;
+  onEvent: (e: TrainEvent) => void;
+  /** checked between minibatches; the trial rejects with the signal's reason */
+  signal?: AbortSignal;
+}
+
+export async function runTrial(config: TrialConfig, opts: TrialOptions): Promise<TrainResult> {
+  const backend = await initBackend(config.engine.backend);
+  const text = await loadCorpusText(config.data.corpus, opts.baseDir);
+  const { vocab, train, val } = prepareDataset(text, config.data);
+  const rng = new Rng(config.train.seed);
+  const model = RnnLM.init(config.model, vocab.size, rng.fork('init'));
+  try {
+    opts.onEvent({
+      type: 'setup',
+      vocabSize: vocab.size,
+      paramCount: model.paramCount,
+      backend,
+      trainTokens: train.length,
+      valTokens: val.length,
+    });
+    const result = await trainModel({ model, vocab, train, val, config, rng, onEvent: opts.onEvent, signal: opts.signal });
+    opts.onEvent({ type: 'weights', files: await exportWeights(model, vocab, config.data.level) });
+    return result;
+  } finally {
+    model.dispose();
+  }
+}
