@@ -33,9 +33,13 @@ export function rankScore(r: TrialReport): number {
   return Number.isFinite(score) ? score : Infinity;
 }
 
-/** The best finished (or reused) trial, if any has a score. */
+/**
+ * The best finished (or reused) trial, if any has a score. A bidirectional model sees the tokens it
+ * predicts (d2l 9.4), so its low perplexity is no win: it is best only when every trial is one.
+ */
 export function bestReport(reports: TrialReport[]): TrialReport | undefined {
-  return reports
+  const ranked = reports
     .filter((r) => (r.status === 'finished' || r.status === 'reused') && rankScore(r) < Infinity)
-    .sort((a, b) => rankScore(a) - rankScore(b))[0];
+    .sort((a, b) => rankScore(a) - rankScore(b));
+  return ranked.find((r) => !r.trial.config.model.bidirectional) ?? ranked[0];
 }
