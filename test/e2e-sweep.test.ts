@@ -118,3 +118,27 @@ test('a trial that throws is marked FAILED with its error; the others finish; ex
   assert.equal(runs.filter((r) => r.info.status === 'FINISHED' && r.data.tags['run_sweep.trial_id']).length, 1);
   assert.equal(runs.find((r) => r.data.tags['run_sweep.role'] === 'sweep')?.info.status, 'FAILED');
 });
+
+test('word-level and bidirectional trials run end to end, and the summary marks the bidirectional one', async () => {
+  const cwd = workspace({
+    'sweep.yaml': `
+name: e2e
+data: {level: word, max_tokens: 3000, min_freq: 2, lowercase: true, normalize: letters}
+model: {cell: gru, hidden_size: 8}
+train: {epochs: 1, batch_size: 4, num_steps: 8}
+sample: {prefixes: ["call me"], length: 3}
+sweep: {grid: {model.bidirectional: [false, true]}, workers: 2}
+`,
+  });
+  const result = await runCli(['sweep.yaml'], cwd);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^[0-9a-f]{10}\s+true\s.*finished \(bidirectional: sees the future, perplexity flatters\)$/m);
+  assert.match(result.stdout, /^[0-9a-f]{10}\s+false\s.*finished$/m);
+  assert.match(result.stdout, /best trial [0-9a-f]{10} \(bidirectional=false\), sample:\n {2}call me( \S+){3}\n/);
+
+  const { runs } = storeRuns(cwd);
+  const bidirectional = runs.filter((r) => r.data.params['model.bidirectional'] === 'true');
+  assert.equal(bidirectional.length, 1);
+  assert.equal(bidirectional[0].data.tags['run_sweep.sees_future'], 'true');
+  assert.equal(runs.filter((r) => r.data.tags['run_sweep.sees_future']).length, 1);
+});
