@@ -1,19 +1,14 @@
 // Bad input through the real command: clear errors with positions, exit 2, nothing under runs/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { workspace } from './support/workspace.js';
 import { runCli } from './support/cli.js';
 
-function workspace(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cli-errors-'));
-  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
-  return dir;
-}
 
 const CASES: { name: string; yaml: string; expect: RegExp[] }[] = [
-  { name: 'a YAML syntax error', yaml: 'name: x\nmodel: {cell: lstm\n', expect: [/^bad\.yaml:\d+:\d+: /m] },
+  { name: 'a YAML syntax error', yaml: 'name: x\nmodel: {cell: lstm\n', expect: [/^bad\.yaml:3:1: invalid YAML: .*end with a }/m] },
   { name: 'an empty file', yaml: '', expect: [/^bad\.yaml:1:1: .*empty/m] },
   { name: 'a list instead of a mapping', yaml: '- name: x\n', expect: [/^bad\.yaml:1:1: .*mapping/m] },
   { name: 'an unknown key with a typo', yaml: 'name: x\nmodel:\n  hiden_size: 3\n', expect: [/^bad\.yaml:3:3: model\.hiden_size: .*did you mean 'hidden_size'/m] },
@@ -70,4 +65,22 @@ test('--dry-run lists the trials and trains nothing', async () => {
   assert.match(result.stdout, /^trial\s+model\.cell\s+train\.seed$/m);
   assert.equal(result.stdout.match(/^[0-9a-f]{10}\s+(rnn|lstm)\s+[01]$/gm)?.length, 4);
   assert.equal(existsSync(join(cwd, 'runs')), false);
+});
+
+test('tracking problems are clear errors with exit 2, no stack, no runs, no leaked password', async () => {
+  const long = 'x'.repeat(6001);
+  const cases: { args: string[]; yaml?: string; expect: RegExp }[] = [
+    { args: ['--tracking-uri', 'http://alice:s3cret@exa mple'], expect: /the tracking URI is not a valid URL/ },
+    { args: ['--tracking-uri', 'databricks'], expect: /Databricks workspaces are not supported/ },
+    { args: ['--tracking-uri', 's3://bucket/runs'], expect: /a directory, a file: URI, or an http\(s\):\/\/ MLflow server/ },
+    { args: [], yaml: `name: x\ndescription: ${long}\n`, expect: /param 'description' has a value of 6001 characters; MLflow's limit is 6000/ },
+  ];
+  for (const c of cases) {
+    const cwd = workspace({ 'x.yaml': c.yaml ?? 'name: x\ntrain: {epochs: 1}\ndata: {max_tokens: 2000}\n' });
+    const result = await runCli(['x.yaml', ...c.args], cwd);
+    assert.equal(result.code, 2, `${c.args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, c.expect);
+    assert.doesNotMatch(result.stderr, /\n\s+at |s3cret/);
+    assert.equal(existsSync(join(cwd, 'runs')), false);
+  }
 });

@@ -115,7 +115,7 @@ test('every non-default setting the schema allows loads', () => {
       'model: {cell: rnn, hidden_size: 4, num_layers: 3, nonlinearity: relu, bidirectional: true, dropout: 0.5, embedding: 16, init: orthogonal, forget_bias: 1}',
       'train: {optimizer: adam, momentum: 0.9, lr: 0.01, lr_schedule: cosine, lr_step_epochs: 2, lr_gamma: 0.5, lr_min: 0.001, clip_norm: 0, early_stopping: 3, sampling: random}',
       'sample: {prefixes: [], temperature: 0.8, top_k: 5}',
-      'sweep: {grid: {description: [a, b], engine.backend: [wasm, cpu], data.corpus: [timemachine, corpus.txt]}, workers: 1}',
+      'sweep: {grid: {engine.backend: [wasm, cpu], data.corpus: [timemachine, corpus.txt]}, workers: 1}',
       'tracking: {uri: "http://127.0.0.1:5000"}',
       'engine: {backend: tensorflow}',
     ]),
@@ -223,7 +223,7 @@ test('grid keys must be sweepable schema paths and every grid value valid for it
     [
       "4:28: sweep.grid.model.cell[2]: expected one of rnn, gru, lstm, got \"lsmt\"; did you mean 'lstm'?",
       "5:5: sweep.grid.model.hiden_size: unknown grid key 'model.hiden_size'; did you mean 'model.hidden_size'?",
-      "6:5: sweep.grid.tracking.uri: 'tracking.uri' cannot be swept: grid keys are paths under data, model, train, sample or engine, or description",
+      "6:5: sweep.grid.tracking.uri: 'tracking.uri' cannot be swept: grid keys are paths under data, model, train, sample or engine",
       "7:5: sweep.grid.model: unknown grid key 'model'; grid keys are dotted paths to a value, such as model.cell",
       '8:21: sweep.grid.train.lr[1]: expected a number > 0, got 0',
       '8:24: sweep.grid.train.lr[2]: expected a number > 0, got -1',

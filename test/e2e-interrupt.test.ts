@@ -3,9 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { workspace } from './support/workspace.js';
 import { CLI, runCli, type CliResult } from './support/cli.js';
 import { MlflowFileStoreReader, type Run } from './support/mlflow-reader.js';
 
@@ -18,11 +17,6 @@ sample: {prefixes: ["the "], length: 5}
 sweep: {grid: {model.cell: [rnn, gru, lstm]}, seeds: [0, 1], workers: 1}
 `;
 
-function workspace(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'interrupt-'));
-  writeFileSync(join(dir, 'sweep.yaml'), SWEEP);
-  return dir;
-}
 
 function trialRuns(cwd: string): Run[] {
   const reader = new MlflowFileStoreReader(join(cwd, 'runs'));
@@ -52,7 +46,7 @@ function interruptWhen(cwd: string, when: RegExp, signal: NodeJS.Signals): Promi
 }
 
 test('SIGKILL mid-sweep: the store stays readable, and the rerun finishes only the unfinished trials', async () => {
-  const cwd = workspace();
+  const cwd = workspace({ 'sweep.yaml': SWEEP });
   const killed = await interruptWhen(cwd, /finished in [\d.]+s\n[\s\S]*epoch 1\/3/, 'SIGKILL');
   assert.equal(killed.signal, 'SIGKILL');
 
@@ -79,7 +73,7 @@ test('SIGKILL mid-sweep: the store stays readable, and the rerun finishes only t
 });
 
 test('Ctrl-C stops the workers, marks their runs KILLED and exits 130', async () => {
-  const cwd = workspace();
+  const cwd = workspace({ 'sweep.yaml': SWEEP });
   const stopped = await interruptWhen(cwd, /epoch 1\/3/, 'SIGINT');
   assert.equal(stopped.code, 130, stopped.stderr);
   assert.match(stopped.stderr, /interrupted: stopping the workers/);

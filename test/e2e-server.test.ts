@@ -2,9 +2,8 @@
 // REST API): the same content as the local store; and with the server down, nothing is lost.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { workspace } from './support/workspace.js';
 import { runCli } from './support/cli.js';
 import { canonFromFake, FakeMlflowServer } from './support/fake-mlflow.js';
 import { canonFromFileStore } from './support/read-store.js';
@@ -19,16 +18,11 @@ sample: {prefixes: ["the "], length: 5}
 sweep: {grid: {model.cell: [rnn, gru]}, workers: 2}
 `;
 
-function workspace(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'served-'));
-  writeFileSync(join(dir, 'sweep.yaml'), SWEEP);
-  return dir;
-}
 
 test('with MLFLOW_TRACKING_URI set, the server gets what the local store gets', async () => {
   const server = await new FakeMlflowServer().start();
   try {
-    const cwd = workspace();
+    const cwd = workspace({ 'sweep.yaml': SWEEP });
     const result = await runCli(['sweep.yaml'], cwd, { MLFLOW_TRACKING_URI: server.uri });
     assert.equal(result.code, 0, result.stderr);
     assert.doesNotMatch(result.stderr, /warning/);
@@ -44,7 +38,7 @@ test('server down for the whole sweep: it completes locally, warns once, and syn
   const server = await new FakeMlflowServer().start();
   const port = server.port;
   await server.stop(); // connection refused from here on
-  const cwd = workspace();
+  const cwd = workspace({ 'sweep.yaml': SWEEP });
   const result = await runCli(['sweep.yaml'], cwd, { MLFLOW_TRACKING_URI: server.uri });
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stderr.match(/warning: the tracking server failed/g)?.length, 1, result.stderr);
@@ -69,7 +63,7 @@ test('server down for the whole sweep: it completes locally, warns once, and syn
 });
 
 test('sync with no server named is a usage error', async () => {
-  const result = await runCli(['sync'], workspace());
+  const result = await runCli(['sync'], workspace({ 'sweep.yaml': SWEEP }));
   assert.equal(result.code, 2);
   assert.match(result.stderr, /sync needs an http\(s\):\/\/ MLflow server/);
 });

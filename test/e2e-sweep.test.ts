@@ -2,9 +2,8 @@
 // read back with the port of MLflow's own FileStore reader.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { workspace } from './support/workspace.js';
 import { runCli } from './support/cli.js';
 import { MlflowFileStoreReader, type Run } from './support/mlflow-reader.js';
 
@@ -17,11 +16,6 @@ sample: {prefixes: ["the "], length: 10}
 sweep: {grid: {model.cell: [rnn, gru, lstm]}, workers: 2}
 `;
 
-function workspace(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'e2e-'));
-  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
-  return dir;
-}
 
 function storeRuns(cwd: string): { reader: MlflowFileStoreReader; runs: Run[] } {
   const reader = new MlflowFileStoreReader(join(cwd, 'runs'));

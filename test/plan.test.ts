@@ -48,7 +48,7 @@ test('a trial keeps its id when the grid around it changes, the name changes, or
 
 test('a change to anything that shapes the numbers changes the id', () => {
   const base = expandTrials(loadExperimentText('name: x\n'))[0].id;
-  for (const change of ['train: {lr: 0.5}', 'model: {hidden_size: 64}', 'data: {level: word}', 'sample: {length: 10}']) {
+  for (const change of ['train: {lr: 0.5}', 'model: {hidden_size: 64}', 'data: {level: word}', 'sample: {length: 10}', 'engine: {backend: cpu}']) {
     assert.notEqual(expandTrials(loadExperimentText(`name: x\n${change}\n`))[0].id, base, change);
   }
 });
@@ -78,4 +78,10 @@ test('a file corpus is identified by its content, not its path', () => {
 
 test('canonical JSON ignores key order at every depth', () => {
   assert.equal(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 3 }], c: null } }), '{"a":{"c":null,"d":[1,{"e":3,"f":2}]},"b":1}');
+});
+
+test('sweeping the backend gives distinct trials; sweeping the description is refused', () => {
+  const trials = expandTrials(loadExperimentText('name: x\nsweep: {grid: {engine.backend: [wasm, cpu]}}\n'));
+  assert.notEqual(trials[0].id, trials[1].id);
+  assert.throws(() => loadExperimentText('name: x\nsweep: {grid: {description: [a, b]}}\n'), /'description' cannot be swept/);
 });

@@ -22,8 +22,15 @@ test('a sweep through RestTracker lands on the server with the content the scrip
   const { expected, experimentId, trials } = await runSweepScript(t);
   assert.deepEqual(canon(canonFromFake(s, EXPERIMENT)), canon(expected));
   // every request passed the fake's method/path/body checks (a rejected one would have thrown)
-  assert.ok(s.requests.every((r) => r.path.startsWith('/api/2.0/mlflow')));
-  assert.ok(s.requests.some((r) => r.path === '/api/2.0/mlflow/runs/set-tag'));
+  assert.deepEqual(new Set(s.requests.map((r) => `${r.method} ${r.path.replace(/\/artifacts\/.*/, '/artifacts/…')}`)), new Set([
+    'GET /api/2.0/mlflow/experiments/get-by-name',
+    'POST /api/2.0/mlflow/experiments/create',
+    'POST /api/2.0/mlflow/runs/create',
+    'POST /api/2.0/mlflow/runs/log-batch',
+    'POST /api/2.0/mlflow/runs/set-tag',
+    'POST /api/2.0/mlflow/runs/update',
+    'PUT /api/2.0/mlflow-artifacts/artifacts/…',
+  ]));
   const found = await t.finishedTrials(experimentId, ['t0abc', 't1abc', 't2abc']);
   assert.deepEqual([...found.keys()].sort(), ['t0abc', 't1abc']);
   assert.deepEqual(found.get('t0abc')!.run, trials[0]);
@@ -70,6 +77,15 @@ test('a request applied but answered 503 is not logged twice on retry', () => wi
   s.applyThenFailNext(1);
   await t.logMetrics(ref, [{ key: 'm', value: 1, step: 1, timestamp: T0 }, { key: 'm', value: 2, step: 2, timestamp: T0 }]);
   assert.equal(s.runs.get(ref.runId)!.metrics.length, 2);
+}));
+
+test('a run created but answered 503 is found on retry, not created twice', () => withServer(async (s) => {
+  const t = new RestTracker(s.uri, FAST);
+  const exp = await t.experiment('e');
+  s.applyThenFailNext(1);
+  const ref = await t.createRun(exp, { runName: 'r', startTime: T0, tags: {}, params: {} });
+  assert.equal([...s.runs.values()].filter((r) => r.info.experiment_id === exp).length, 1);
+  assert.ok(s.runs.has(ref.runId));
 }));
 
 test('a slow answer times out and is retried', () => withServer(async (s) => {

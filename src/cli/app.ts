@@ -3,6 +3,7 @@
 import { ConfigError } from '../config/errors.js';
 import { CorpusError } from '../train/corpus.js';
 import { StoreError } from '../track/file-store.js';
+import { InvalidKeyError } from '../track/keys.js';
 import { MlflowApiError, MlflowUnavailableError } from '../track/rest-client.js';
 import { TrackingError } from '../track/tracker.js';
 import { parseCommand, UsageError, USAGE } from './args.js';
@@ -37,7 +38,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.err(err.message);
       return 2;
     }
-    if (err instanceof CorpusError || err instanceof StoreError || err instanceof TrackingError) {
+    if (err instanceof CorpusError || err instanceof StoreError || err instanceof TrackingError || err instanceof InvalidKeyError) {
       io.err(`run-sweep: ${err.message}`);
       return 2;
     }

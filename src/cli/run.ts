@@ -14,8 +14,8 @@ import { packageVersion, type Io } from './io.js';
 export async function runCommand(command: Extract<Command, { kind: 'run' }>, io: Io): Promise<number> {
   const { config, file, dir } = loadExperiment(command.file, { set: command.set });
   const trials = expandTrials(config, { corpusIdentity: corpusIdentity(dir) });
-  const grid = Object.keys(config.sweep.grid).length;
-  io.out(`${config.name}: ${trials.length} trial(s)` + (grid > 0 || config.sweep.seeds ? ' (grid × seeds)' : ''));
+  const points = trials.length / (config.sweep.seeds?.length ?? 1);
+  io.out(`${config.name}: ${trials.length} trial(s)` + (config.sweep.seeds ? ` (${points} grid point(s) × ${config.sweep.seeds.length} seed(s))` : ''));
   if (command.dryRun) {
     io.out(formatTrialPlan(trials));
     return 0;
@@ -58,7 +58,7 @@ export async function runCommand(command: Extract<Command, { kind: 'run' }>, io:
       io.err('interrupted: run the same command again to finish the remaining trials');
       return 130;
     }
-    return reports.some((r) => r.status === 'failed') ? 1 : 0;
+    return reports.some((r) => r.status === 'failed' || r.recordingError !== undefined) ? 1 : 0;
   } finally {
     process.off('SIGINT', onSigint);
   }

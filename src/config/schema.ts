@@ -26,8 +26,8 @@ export interface JsonSchema {
 
 export const experimentSchema = schemaJson as JsonSchema;
 
-/** Top-level sections a grid may not vary: the trial's identity, the sweep itself, where runs go. */
-const UNSWEPT = new Set(['name', 'sweep', 'tracking']);
+/** Top-level keys a grid may not vary: the experiment's identity and prose, the sweep itself, where runs go. */
+const UNSWEPT = new Set(['name', 'description', 'sweep', 'tracking']);
 
 /** The schema of the value at `segments` (object keys and array indices), if the schema allows one there. */
 export function schemaAt(segments: readonly string[], root: JsonSchema = experimentSchema): JsonSchema | undefined {

@@ -82,7 +82,7 @@ function gridFindings(data: Record<string, unknown>, dir: string): Finding[] {
     const keyPath = ['sweep', 'grid', key];
     if (!sweepable.includes(key)) {
       const message = leafPaths().includes(key)
-        ? `'${key}' cannot be swept: grid keys are paths under data, model, train, sample or engine, or description`
+        ? `'${key}' cannot be swept: grid keys are paths under data, model, train, sample or engine`
         : `unknown grid key '${key}'${didYouMean(key, sweepable) || '; grid keys are dotted paths to a value, such as model.cell'}`;
       findings.push({ path: keyPath, at: 'key', message });
       continue;

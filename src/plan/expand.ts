@@ -45,13 +45,13 @@ export function expandTrials(config: ExperimentConfig, options: PlanOptions = {}
 }
 
 /**
- * The id covers what shapes a trial's numbers — data, model, training, sampling — and leaves out
- * names, descriptions, tracking and the backend, so renaming an experiment or switching where it
- * is tracked does not make finished trials look new.
+ * The id covers everything that shapes a trial's numbers — data, model, training, sampling and the
+ * backend that computes them — and leaves out the name, description and tracking, so renaming an
+ * experiment or switching where it is tracked does not make finished trials look new.
  */
 function trialId(config: TrialConfig, corpusIdentity: (corpus: string) => string): string {
-  const { data, model, train, sample } = config;
-  return shortHash({ data: { ...data, corpus: corpusIdentity(data.corpus) }, model, train, sample });
+  const { data, model, train, sample, engine } = config;
+  return shortHash({ data: { ...data, corpus: corpusIdentity(data.corpus) }, model, train, sample, engine });
 }
 
 function cartesian(axes: unknown[][]): unknown[][] {

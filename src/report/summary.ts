@@ -29,19 +29,29 @@ export function formatSummary(reports: TrialReport[]): string {
     formatNumber(r.valPerplexity),
     Number.isFinite(r.tokensPerSecond) ? Math.round(r.tokensPerSecond).toString() : '-',
     Number.isFinite(r.wallSeconds) ? `${r.wallSeconds.toFixed(1)}s` : '-',
-    r.status + (r.trial.config.model.bidirectional ? ' (bidirectional: sees the future, perplexity flatters)' : ''),
+    r.status +
+      (r.recordingError !== undefined ? ' (recording failed)' : '') +
+      (r.trial.config.model.bidirectional ? ' (bidirectional: sees the future, perplexity flatters)' : ''),
   ]);
   const header = ['trial', ...columns, 'train ppl', 'val ppl', 'tokens/s', 'wall', 'status'];
   const right = header.map((_h, i) => i > columns.length && i < header.length - 1);
   const lines = [formatTable(header, rows, right)];
 
   const best = bestReport(reports);
-  const sample = best?.samples[0];
-  if (best && sample) {
-    lines.push('', `best trial ${best.trial.id} (${best.trial.label}), sample:`, `  ${sample.text}`);
+  if (best) {
+    const sample = best.samples[0];
+    lines.push(
+      '',
+      sample
+        ? `best trial ${best.trial.id} (${best.trial.label}), sample:\n  ${sample.text}`
+        : `best trial ${best.trial.id} (${best.trial.label}): reused, its samples are in run ${best.runId}`,
+    );
   }
   for (const r of reports.filter((r) => r.status === 'failed')) {
     lines.push('', `trial ${r.trial.id} (${r.trial.label}) failed: ${r.error ?? 'unknown error'}`);
+  }
+  for (const r of reports.filter((r) => r.recordingError !== undefined)) {
+    lines.push('', `trial ${r.trial.id} (${r.trial.label}): recording its run failed: ${r.recordingError}`);
   }
   return lines.join('\n');
 }

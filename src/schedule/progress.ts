@@ -16,13 +16,15 @@ export interface TrialReport {
   /** the last sample per prefix (empty for reused trials) */
   samples: { prefix: string; text: string }[];
   error?: string;
+  /** the trial ran, but writing its run to the tracker failed */
+  recordingError?: string;
 }
 
 export type SweepEvent =
   | { type: 'tracking'; location: string; experimentId: string }
   | { type: 'reaped'; count: number }
   | { type: 'reused'; trial: Trial }
-  | { type: 'trial-start'; trial: Trial; backend?: string }
+  | { type: 'trial-start'; trial: Trial }
   | { type: 'trial-epoch'; trial: Trial; epoch: EpochEvent; epochs: number }
   | { type: 'trial-end'; report: TrialReport }
   | { type: 'warning'; message: string };

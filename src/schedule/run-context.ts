@@ -1,29 +1,22 @@
-// Tags MLflow's own clients set on every run, so the UI shows who ran what from where.
+// Tags MLflow's own clients set on every run, so the UI shows where a run came from. (The user,
+// run name and parent link are added by every Tracker itself.)
 import { execFileSync } from 'node:child_process';
-import { userInfo } from 'node:os';
+import { dirname } from 'node:path';
 
-export function sourceTags(sourceName: string): Record<string, string> {
+export function sourceTags(experimentFile: string): Record<string, string> {
   const tags: Record<string, string> = {
-    'mlflow.user': currentUser(),
-    'mlflow.source.name': sourceName,
+    'mlflow.source.name': experimentFile,
     'mlflow.source.type': 'LOCAL',
   };
-  const commit = gitCommit();
+  const commit = gitCommit(dirname(experimentFile));
   if (commit) tags['mlflow.source.git.commit'] = commit;
   return tags;
 }
 
-function currentUser(): string {
+/** The commit of the checkout the experiment file lives in, if it lives in one. */
+function gitCommit(dir: string): string | null {
   try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? 'unknown';
-  }
-}
-
-function gitCommit(): string | null {
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
   } catch {
     return null; // not a git checkout, or git is not installed
   }

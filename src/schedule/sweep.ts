@@ -1,13 +1,14 @@
 // The sweep's lifecycle on the main thread: find what is already done, train the rest on a worker
 // pool, and record every event as it arrives, so that a crash or Ctrl-C loses nothing measured.
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { stringify } from 'yaml';
 import type { ExperimentConfig } from '../config/types.js';
 import { flattenConfig } from '../config/paths.js';
 import type { Trial } from '../plan/expand.js';
-import type { TrainEvent, TrainResult } from '../train/events.js';
-import type { RunRef, Tracker } from '../track/tracker.js';
+import type { TrainResult } from '../train/events.js';
+import { validateEntries } from '../track/keys.js';
+import type { NewRun, RunRef, Tracker } from '../track/tracker.js';
 import type { TrialMessage, TrialOutcome, TrialTask } from './messages.js';
 import { bestReport, type SweepEvent, type TrialReport } from './progress.js';
 import { TrialRecorder } from './recorder.js';
@@ -36,18 +37,26 @@ export interface SweepResult {
   reports: TrialReport[];
 }
 
+type Pool = Piscina<TrialTask, TrialOutcome>;
+type Outcome = { result: TrainResult } | { error: Error } | { killed: true };
+
 export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const { config, tracker, trials, onEvent } = options;
-  const experimentName = config.tracking.experiment ?? config.name;
-  const experimentId = await tracker.experiment(experimentName);
-  onEvent({ type: 'tracking', location: tracker.location, experimentId });
+  const tags = sourceTags(options.file);
+  const parentSpec = parentRun(options, tags);
+  const trialSpecs = new Map(trials.map((t) => [t.id, trialRun(t, tags, options.params)]));
+  // MLflow refuses over-long values; finding one after half the runs exist would leave a broken sweep.
+  for (const spec of [parentSpec, ...trialSpecs.values()]) {
+    validateEntries('param', spec.params);
+    validateEntries('tag', spec.tags);
+  }
 
+  const experimentId = await tracker.experiment(config.tracking.experiment ?? config.name);
+  onEvent({ type: 'tracking', location: tracker.location, experimentId });
   const reaped = await tracker.reapAbandoned(experimentId);
   if (reaped.length > 0) onEvent({ type: 'reaped', count: reaped.length });
 
-  const finished = options.rerun
-    ? new Map()
-    : await tracker.finishedTrials(experimentId, trials.map((t) => t.id));
+  const finished = options.rerun ? new Map() : await tracker.finishedTrials(experimentId, trials.map((t) => t.id));
   const reports: TrialReport[] = [];
   for (const trial of trials) {
     const done = finished.get(trial.id);
@@ -65,133 +74,139 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
     onEvent({ type: 'reused', trial });
   }
 
-  const tags = sourceTags(options.file);
-  const startTime = Date.now();
-  const parentName = `${config.name} ${new Date(startTime).toISOString().slice(0, 19).replace('T', ' ')}`;
-  const { sweep, ...base } = config;
-  const parent = await tracker.createRun(experimentId, {
-    runName: parentName,
-    startTime,
-    tags: { ...tags, 'mlflow.runName': parentName, 'run_sweep.role': 'sweep' },
-    params: {
-      ...flattenConfig(base),
-      'sweep.grid': JSON.stringify(sweep.grid),
-      'sweep.seeds': JSON.stringify(sweep.seeds),
-      'sweep.trials': String(trials.length),
-      ...options.params,
-    },
-  });
-
-  const pending = trials.filter((t) => !finished.has(t.id));
-  const pool = new Piscina<TrialTask, TrialOutcome>({
-    filename: new URL('./worker.js', import.meta.url).href,
-    minThreads: Math.min(options.workers, Math.max(pending.length, 1)),
-    maxThreads: options.workers,
-  });
+  const parent = await tracker.createRun(experimentId, { ...parentSpec, startTime: Date.now() });
   try {
-    // One loop per worker, each taking the next trial when its last one ends: a trial's run is
-    // created when it starts training, not while it waits in a queue.
-    const queue = [...pending];
-    const worker = async (): Promise<void> => {
-      for (let trial = queue.shift(); trial !== undefined; trial = queue.shift()) {
-        reports.push(await runTrial(trial, parent, experimentId, tags, pool, options));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(options.workers, pending.length) }, worker));
-  } finally {
-    await pool.destroy();
+    const pending = trials.filter((t) => !finished.has(t.id));
+    if (pending.length > 0) reports.push(...(await trainAll(pending, parent, experimentId, trialSpecs, options)));
+  } catch (err) {
+    await tracker.endRun(parent, 'FAILED', Date.now()).catch(() => undefined);
+    throw err;
   }
 
-  const interrupted = options.signal?.aborted ?? false;
-  const failed = reports.some((r) => r.status === 'failed');
   const best = bestReport(reports);
   if (best) {
+    const timestamp = Date.now();
     await tracker.logMetrics(parent, [
-      { key: 'best_train_perplexity', value: best.trainPerplexity, step: 0, timestamp: Date.now() },
-      { key: 'best_val_perplexity', value: best.valPerplexity, step: 0, timestamp: Date.now() },
+      { key: 'best_train_perplexity', value: best.trainPerplexity, step: 0, timestamp },
+      { key: 'best_val_perplexity', value: best.valPerplexity, step: 0, timestamp },
     ]);
     await tracker.setTags(parent, { 'run_sweep.best_trial_id': best.trial.id });
   }
-  await tracker.endRun(parent, interrupted ? 'KILLED' : failed ? 'FAILED' : 'FINISHED', Date.now());
+  const failed = reports.some((r) => r.status === 'failed' || r.recordingError !== undefined);
+  await tracker.endRun(parent, options.signal?.aborted ? 'KILLED' : failed ? 'FAILED' : 'FINISHED', Date.now());
   return { parentRunId: parent.runId, reports: order(reports, trials) };
 }
 
-async function runTrial(
-  trial: Trial,
+/** One loop per worker, each taking the next trial when its last one ends, so a trial's run is created when it starts training rather than while it waits. */
+async function trainAll(
+  pending: Trial[],
   parent: RunRef,
   experimentId: string,
-  tags: Record<string, string>,
-  pool: Piscina<TrialTask, TrialOutcome>,
+  specs: Map<string, Omit<NewRun, 'startTime'>>,
   options: SweepOptions,
-): Promise<TrialReport> {
-  const { tracker, onEvent, signal } = options;
-  const started = Date.now();
-  const killedBeforeStart = (): TrialReport => report(trial, 'killed', null, started);
-  if (signal?.aborted) return killedBeforeStart();
+): Promise<TrialReport[]> {
+  const workers = Math.min(options.workers, pending.length);
+  const pool: Pool = new Piscina({ filename: new URL('./worker.js', import.meta.url).href, minThreads: workers, maxThreads: workers });
+  // A worker that dies outside a task (it failed to load, say) must not take the sweep down with it.
+  pool.on('error', (err: unknown) => options.onEvent({ type: 'warning', message: `a worker thread died: ${asError(err).message}` }));
+  const queue = [...pending];
+  const reports: TrialReport[] = [];
+  const loop = async (): Promise<void> => {
+    for (let trial = queue.shift(); trial !== undefined; trial = queue.shift()) {
+      const spec = { ...specs.get(trial.id)!, parent, startTime: Date.now() };
+      reports.push(await trainOne(trial, spec, experimentId, pool, options));
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: workers }, loop));
+  } finally {
+    await pool.destroy();
+  }
+  return reports;
+}
 
-  const run = await tracker.createRun(experimentId, {
-    runName: trial.label,
-    startTime: started,
-    parent,
-    tags: {
-      ...tags,
-      'mlflow.runName': trial.label,
-      'mlflow.parentRunId': parent.runId,
-      'run_sweep.trial_id': trial.id,
-      ...(trial.config.model.bidirectional ? { 'run_sweep.sees_future': 'true' } : {}),
-    },
-    params: { ...flattenConfig(trial.config), ...options.params },
-  });
+async function trainOne(trial: Trial, spec: NewRun, experimentId: string, pool: Pool, options: SweepOptions): Promise<TrialReport> {
+  const { tracker, onEvent, signal } = options;
+  const started = spec.startTime;
+  if (signal?.aborted) return report(trial, 'killed', null, started);
+
+  let run: RunRef;
+  try {
+    run = await tracker.createRun(experimentId, spec);
+  } catch (err) {
+    const failed = { ...report(trial, 'failed', null, started), error: `could not record the run: ${asError(err).message}` };
+    onEvent({ type: 'trial-end', report: failed });
+    return failed;
+  }
   const recorder = new TrialRecorder(tracker, run);
   recorder.artifact('config.yaml', stringify(trial.config));
 
   const channel = new MessageChannel();
-  let drain: () => void = () => {};
-  const drained = new Promise<void>((resolve) => (drain = resolve));
-  channel.port1.on('message', (message: TrialMessage) => {
-    if (message.type === 'end') return drain();
+  let ended: () => void = () => {};
+  const endReceived = new Promise<void>((resolve) => (ended = resolve));
+  const handle = (message: TrialMessage): void => {
+    if (message.type === 'end') return ended();
     recorder.record(message);
-    progress(trial, message, onEvent);
-  });
+    if (message.type === 'epoch') onEvent({ type: 'trial-epoch', trial, epoch: message, epochs: trial.config.train.epochs });
+  };
+  channel.port1.on('message', handle);
   onEvent({ type: 'trial-start', trial });
 
   const task: TrialTask = { trialId: trial.id, config: trial.config, baseDir: options.baseDir, events: channel.port2 };
-  let outcome: { result: TrainResult } | { error: Error } | { killed: true };
+  let outcome: Outcome;
   try {
     outcome = { result: await pool.run(task, { transferList: [channel.port2], signal }) };
+    await endReceived; // the worker is alive and its `end` follows every event it posted
   } catch (err) {
     outcome = signal?.aborted ? { killed: true } : { error: asError(err) };
   }
-  // A worker that was terminated (Ctrl-C) sends no `end`; one that finished or threw always does.
-  if (!('killed' in outcome)) await drained;
+  // A failed, killed or crashed worker may never send `end`: take what it did post, in order.
+  drainPort(channel.port1, handle);
   channel.port1.close();
 
-  let trackingError: unknown;
+  const done = report(trial, 'result' in outcome ? 'finished' : 'error' in outcome ? 'failed' : 'killed', run.runId, started, outcome);
   await recorder.finish(outcome).catch((err: unknown) => {
-    trackingError = err;
+    done.recordingError = asError(err).message;
+    onEvent({ type: 'warning', message: `trial ${trial.id}: recording its run failed: ${done.recordingError}` });
   });
-  const result = 'result' in outcome ? outcome.result : undefined;
-  const status = result ? 'finished' : 'error' in outcome ? 'failed' : 'killed';
-  const done = report(trial, status, run.runId, started, result);
-  if ('error' in outcome) done.error = outcome.error.message;
-  if (trackingError !== undefined) {
-    onEvent({ type: 'warning', message: `trial ${trial.id}: recording failed: ${asError(trackingError).message}` });
-  }
   onEvent({ type: 'trial-end', report: done });
   return done;
 }
 
-function progress(trial: Trial, message: TrainEvent, onEvent: (e: SweepEvent) => void): void {
-  if (message.type === 'epoch') onEvent({ type: 'trial-epoch', trial, epoch: message, epochs: trial.config.train.epochs });
+function drainPort(port: MessagePort, handle: (message: TrialMessage) => void): void {
+  for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) handle(m.message as TrialMessage);
 }
 
-function report(
-  trial: Trial,
-  status: TrialReport['status'],
-  runId: string | null,
-  started: number,
-  result?: TrainResult,
-): TrialReport {
+function parentRun(options: SweepOptions, tags: Record<string, string>): Omit<NewRun, 'startTime'> {
+  const { sweep, ...base } = options.config;
+  const stamp = new Date().toISOString().slice(0, 19).replace('T', ' ');
+  return {
+    runName: `${options.config.name} ${stamp} UTC`,
+    tags: { ...tags, 'run_sweep.role': 'sweep' },
+    params: {
+      ...flattenConfig(base),
+      'sweep.grid': JSON.stringify(sweep.grid),
+      'sweep.seeds': JSON.stringify(sweep.seeds),
+      'sweep.trials': String(options.trials.length),
+      ...options.params,
+    },
+  };
+}
+
+function trialRun(trial: Trial, tags: Record<string, string>, params: Record<string, string> = {}): Omit<NewRun, 'startTime'> {
+  return {
+    runName: trial.label,
+    tags: {
+      ...tags,
+      'run_sweep.trial_id': trial.id,
+      ...(trial.config.model.bidirectional ? { 'run_sweep.sees_future': 'true' } : {}),
+    },
+    params: { ...flattenConfig(trial.config), ...params },
+  };
+}
+
+function report(trial: Trial, status: TrialReport['status'], runId: string | null, started: number, outcome?: Outcome): TrialReport {
+  const result = outcome && 'result' in outcome ? outcome.result : undefined;
   return {
     trial,
     status,
@@ -201,6 +216,7 @@ function report(
     tokensPerSecond: result?.tokensPerSecond ?? NaN,
     wallSeconds: (Date.now() - started) / 1000,
     samples: result?.samples ?? [],
+    ...(outcome && 'error' in outcome ? { error: outcome.error.message } : {}),
   };
 }
 

@@ -75,6 +75,11 @@ export class FileStoreTracker implements Tracker {
     const runId = randomUUID().replaceAll('-', '');
     const dir = path.join(expDir, runId);
     fs.mkdirSync(dir);
+    // Tags and params go first and meta.yaml last: MLflow skips a run directory without meta.yaml,
+    // and a run killed in between must already carry the owner tag that lets it be reaped.
+    for (const [key, value] of Object.entries(tags)) writeAtomic(dir, path.join(dir, 'tags', key), value);
+    for (const [key, value] of Object.entries(run.params)) writeAtomic(dir, path.join(dir, 'params', key), value);
+    for (const sub of ['tags', 'metrics', 'params', 'artifacts']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
     const meta = {
       artifact_uri: pathToFileURL(path.join(dir, 'artifacts')).href,
       end_time: null,
@@ -94,14 +99,10 @@ export class FileStoreTracker implements Tracker {
     };
     // MLflow's create_run also writes deleted_time: null; a later update drops it, as MLflow's does.
     writeAtomic(dir, path.join(dir, META), dumpYaml({ ...meta, deleted_time: null }));
-    for (const sub of ['metrics', 'params', 'artifacts']) fs.mkdirSync(path.join(dir, sub));
     const stored = readRun(dir, experimentId);
     if (stored === null) throw new StoreError(path.join(dir, META), 'vanished while being created');
     this.runs.set(runId, stored);
-    const ref = { experimentId, runId };
-    await this.setTags(ref, tags);
-    await this.logParams(ref, run.params);
-    return ref;
+    return { experimentId, runId };
   }
 
   async logMetrics(ref: RunRef, metrics: MetricPoint[]): Promise<void> {

@@ -111,6 +111,8 @@ export class MirroredTracker implements Tracker {
     try {
       await call();
     } catch (err) {
+      // Calls from several trials can fail at once: the user is told once.
+      if (!this.remoteUp) return;
       this.remoteUp = false;
       this.onRemoteFailure(err);
     }

@@ -1,8 +1,10 @@
 // The MLflow REST endpoints run-sweep uses, typed, over RestClient. Field names and shapes follow
 // MLflow's REST API reference (2.x): int64 fields are JSON numbers, doubles that are not finite
 // travel as the strings proto3 JSON uses ("NaN", "Infinity", "-Infinity").
-import type { MetricPoint, RunStatus } from './tracker.js';
+import { randomUUID } from 'node:crypto';
+import { TrackingError, type MetricPoint, type RunStatus } from './tracker.js';
 import { MlflowApiError, RestClient } from './rest-client.js';
+import { CREATE_TOKEN_TAG } from './run-tags.js';
 
 export interface KeyValue { key: string; value: string }
 export interface ApiMetric { key: string; value: number | string; timestamp: number; step: number }
@@ -105,13 +107,22 @@ export class MlflowApi {
     }
   }
 
+  /**
+   * A retried runs/create whose first try the server applied would make a second run: a unique
+   * token tag lets the retry find the first one instead.
+   */
   async createRun(req: { experimentId: string; runName: string; startTime: number; userId: string; tags: Record<string, string> }): Promise<ApiRun> {
-    const r = await this.client.post<{ run: ApiRun }>('runs/create', {
+    const token = randomUUID();
+    const body = {
       experiment_id: req.experimentId,
       run_name: req.runName,
       start_time: Math.trunc(req.startTime),
       user_id: req.userId,
-      tags: kv(req.tags),
+      tags: kv({ ...req.tags, [CREATE_TOKEN_TAG]: token }),
+    };
+    const r = await this.client.post<{ run: ApiRun }>('runs/create', body, async () => {
+      const [made] = await this.searchRuns(req.experimentId, `tags.\`${CREATE_TOKEN_TAG}\` = '${token}'`);
+      return made ? { answer: { run: made } } : { send: body };
     });
     return r.run;
   }
@@ -128,12 +139,12 @@ export class MlflowApi {
     });
     for (const part of parts) {
       const body = { run_id: runId, ...part };
-      await this.client.post('runs/log-batch', body, async () => {
-        if (part.metrics.length === 0) return body;
+      await this.client.post<unknown>('runs/log-batch', body, async () => {
+        if (part.metrics.length === 0) return { send: body };
         const held = new Map<string, ApiMetric[]>();
         for (const key of new Set(part.metrics.map((m) => m.key))) held.set(key, await this.metricHistory(runId, key));
         const metrics = part.metrics.filter((m) => !held.get(m.key)!.some((h) => sameMetric(h, m)));
-        return metrics.length + part.params.length + part.tags.length === 0 ? null : { ...body, metrics };
+        return metrics.length + part.params.length + part.tags.length === 0 ? { answer: {} } : { send: { ...body, metrics } };
       });
     }
     return parts.length;
@@ -177,7 +188,7 @@ export class MlflowApi {
   async uploadArtifact(artifactUri: string, artifactPath: string, content: Uint8Array): Promise<void> {
     const m = artifactUri.match(/^mlflow-artifacts:(?:\/\/[^/]*)?\/(.*)$/);
     if (!m) {
-      throw new Error(`the server stores this run's artifacts at '${artifactUri}', which run-sweep cannot write; ` +
+      throw new TrackingError(`the server stores this run's artifacts at '${artifactUri}', which run-sweep cannot write; ` +
         'start the MLflow server with artifact proxying (--serve-artifacts, the default since MLflow 2.0)');
     }
     await this.client.putArtifact(`${m[1]!.replace(/\/+$/, '')}/${artifactPath}`, content);
@@ -186,7 +197,7 @@ export class MlflowApi {
 
 function activeExperimentId(e: ApiExperiment): string {
   if (e.lifecycle_stage === 'deleted') {
-    throw new Error(`experiment '${e.name}' is deleted on the server; restore it or choose another name`);
+    throw new TrackingError(`experiment '${e.name}' is deleted on the server; restore it or choose another name`);
   }
   return e.experiment_id;
 }

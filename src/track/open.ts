@@ -14,6 +14,10 @@ export interface OpenTrackerOptions extends RestClientOptions {
 }
 
 export function openTracker(uri: string | null, cwd: string, opts: OpenTrackerOptions = {}): Tracker {
+  // MLflow reads a bare 'databricks' as a workspace, not a directory: writing ./databricks/ would surprise.
+  if (uri !== null && /^databricks(:|$)/i.test(uri)) {
+    throw new TrackingError(`tracking URI '${uri}': Databricks workspaces are not supported; use an http(s):// MLflow server`);
+  }
   if (uri !== null && /^https?:\/\//i.test(uri)) {
     const local = new FileStoreTracker(opts.localDir ?? path.join(cwd, 'runs'), cwd);
     return new MirroredTracker(local, new RestTracker(uri, opts), opts.onRemoteFailure);

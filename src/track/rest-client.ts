@@ -2,6 +2,8 @@
 // and bounded retries with exponential backoff and full jitter on network errors, 429 and 5xx.
 // Secrets never appear in an error: URLs lose their credentials and messages are redacted.
 
+import { TrackingError } from './tracker.js';
+
 export interface RetryPolicy {
   /** total tries per request, first included */
   attempts: number;
@@ -33,8 +35,11 @@ export class MlflowUnavailableError extends Error {
   }
 }
 
-/** Called before a retry of a request that may already have been applied; returns the body to send instead, or null if nothing is left to send. */
-export type BeforeRetry = () => Promise<unknown>;
+/**
+ * Called before a retry of a request that may already have been applied: what to send instead,
+ * or the answer to return without sending, when the server turns out to hold the result already.
+ */
+export type BeforeRetry<T> = () => Promise<{ send: unknown } | { answer: T }>;
 
 /** a failed try that is worth retrying */
 interface Attempt {
@@ -53,7 +58,9 @@ export class RestClient {
 
   constructor(uri: string, opts: RestClientOptions = {}) {
     const env = opts.env ?? process.env;
-    const url = new URL(uri);
+    const url = URL.canParse(uri) ? new URL(uri) : undefined;
+    // The URI is not echoed: it may hold a password.
+    if (url === undefined) throw new TrackingError('the tracking URI is not a valid URL');
     // fetch refuses URLs with credentials: they become Basic auth instead
     const urlUser = decodeURIComponent(url.username);
     const urlPass = decodeURIComponent(url.password);
@@ -75,7 +82,7 @@ export class RestClient {
     return this.call<T>('GET', `/api/2.0/mlflow/${endpoint}?${qs}`, undefined, endpoint);
   }
 
-  post<T>(endpoint: string, body: unknown, beforeRetry?: BeforeRetry): Promise<T> {
+  post<T>(endpoint: string, body: unknown, beforeRetry?: BeforeRetry<T>): Promise<T> {
     return this.call<T>('POST', `/api/2.0/mlflow/${endpoint}`, body, endpoint, beforeRetry);
   }
 
@@ -89,15 +96,16 @@ export class RestClient {
     return this.secrets.reduce((t, s) => t.split(s).join('***'), text);
   }
 
-  private async call<T>(method: string, pathAndQuery: string, body: unknown, endpoint: string, beforeRetry?: BeforeRetry): Promise<T> {
+  private async call<T>(method: string, pathAndQuery: string, body: unknown, endpoint: string, beforeRetry?: BeforeRetry<T>): Promise<T> {
     let payload = body;
     let last: Attempt | undefined;
     for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
       if (attempt > 1) {
         await sleep(this.backoff(attempt - 1, last?.retryAfterMs));
         if (last?.ambiguous && beforeRetry) {
-          payload = await beforeRetry();
-          if (payload === null) return {} as T;
+          const next = await beforeRetry();
+          if ('answer' in next) return next.answer;
+          payload = next.send;
         }
       }
       const result = await this.once<T>(method, pathAndQuery, payload, endpoint);
@@ -130,7 +138,13 @@ export class RestClient {
       const problem = timedOut ? `no answer within ${this.timeoutMs} ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
       return { ambiguous: !refused, problem: this.redact(problem) };
     }
-    if (res.ok) return { value: (text.trim() === '' ? {} : JSON.parse(text)) as T };
+    if (res.ok) {
+      try {
+        return { value: (text.trim() === '' ? {} : JSON.parse(text)) as T };
+      } catch {
+        throw new TrackingError(`${this.redact(res.url)} answered 200 with a body that is not JSON: is this an MLflow server?`);
+      }
+    }
     const problem = this.redact(`${res.status} ${res.statusText}: ${text.slice(0, 300)}`);
     if (res.status === 429 || res.status >= 500) {
       const retryAfter = Number(res.headers.get('retry-after'));

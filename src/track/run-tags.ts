@@ -8,6 +8,8 @@ export const USER_TAG = 'mlflow.user';
 export const TRIAL_ID_TAG = 'run_sweep.trial_id';
 /** on a server run: the id of the local run it copies (set by the mirror and by sync) */
 export const LOCAL_RUN_ID_TAG = 'run_sweep.local_run_id';
+/** set on server runs only, so a retried runs/create can find the run its first try made */
+export const CREATE_TOKEN_TAG = 'run_sweep.create_token';
 /** host:pid of the process that created the run, so only runs of dead processes are reaped */
 export const OWNER_TAG = 'run_sweep.owner';
 

@@ -75,7 +75,7 @@ async function syncRun(api: MlflowApi, remoteExp: string, run: StoredRun, existi
   const localParent = tags[PARENT_RUN_TAG];
   if (localParent !== undefined) {
     const remoteParent = remoteIds.get(localParent);
-    if (remoteParent === undefined) throw new Error(`run ${run.runId}: its parent ${localParent} is not on the server`);
+    if (remoteParent === undefined) throw new TrackingError(`run ${run.runId}: its parent ${localParent} is not on the server`);
     tags[PARENT_RUN_TAG] = remoteParent;
   }
   tags[LOCAL_RUN_ID_TAG] = run.runId;

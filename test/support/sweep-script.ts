@@ -17,7 +17,7 @@ export interface CanonRun {
 
 export const T0 = 1_760_000_000_000;
 export const EXPERIMENT = 'cell-comparison';
-export const SPECIFIC_TAGS = ['mlflow.parentRunId', 'run_sweep.local_run_id', 'run_sweep.owner'];
+export const SPECIFIC_TAGS = ['mlflow.parentRunId', 'run_sweep.local_run_id', 'run_sweep.owner', 'run_sweep.create_token'];
 
 export interface SweepResult {
   experimentId: string;
