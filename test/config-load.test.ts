@@ -74,7 +74,7 @@ const D2L_DEFAULTS: Omit<ExperimentConfig, 'name'> = {
   sample: { prefixes: ['the '], length: 50, every_epochs: 10, temperature: 0, top_k: 0 },
   sweep: { grid: {}, seeds: null, workers: null },
   tracking: { experiment: null, uri: null },
-  engine: { backend: 'auto' },
+  engine: { backend: 'auto', path: 'fast' },
 };
 
 test('a file with only a name gets every default (d2l values where d2l has one)', () => {

@@ -88,7 +88,10 @@ const SPEC = {
     workers: { types: { number: true, null: true } },
   },
   tracking: { experiment: { types: { string: true, null: true } }, uri: { types: { string: true, null: true } } },
-  engine: { backend: { types: { string: true }, words: { auto: true, wasm: true, cpu: true, tensorflow: true } } },
+  engine: {
+    backend: { types: { string: true }, words: { auto: true, wasm: true, cpu: true, tensorflow: true } },
+    path: { types: { string: true }, words: { fast: true, plain: true } },
+  },
 } satisfies ConfigSpec; // literals inline: only a fresh object literal gets tsc's check for extra keys
 
 interface Leaf {
@@ -133,7 +136,7 @@ test('every leaf admits the same JSON types and the same words in the schema as 
       Object.entries(schema.properties ?? {}).map(([key, leaf]): [string, JsonSchema, Leaf] => [`${section}.${key}`, leaf, spec[key] as Leaf]),
     ),
   ];
-  assert.equal(leaves.length, 43);
+  assert.equal(leaves.length, 44);
   for (const [dotted, schema, spec] of leaves) {
     assert.deepEqual(schemaTypes(schema), Object.keys(spec.types).sort(), `JSON types of ${dotted}`);
     assert.deepEqual(schemaWords(schema), Object.keys(spec.words ?? {}).sort(), `words of ${dotted}`);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../src/config/types.js';
+import { modelConfig } from './support/model-config.js';
 import { initBackend } from '../src/train/backend.js';
 import { type ModelState, RnnLM, crossEntropy } from '../src/train/model.js';
 import { directionsOf, layerParamName } from '../src/train/layout.js';
@@ -128,18 +129,7 @@ const STEPS = 4;
 const BATCH = 2;
 
 function tinyModel(overrides: Partial<ModelConfig>): ModelConfig {
-  return {
-    cell: 'rnn',
-    hidden_size: 3,
-    num_layers: 1,
-    nonlinearity: 'tanh',
-    bidirectional: false,
-    dropout: 0,
-    embedding: 'one_hot',
-    init: 'uniform',
-    forget_bias: 0,
-    ...overrides,
-  };
+  return modelConfig({ cell: 'rnn', hidden_size: 3, ...overrides });
 }
 
 function randomIds(rng: Rng, n: number): Int32Array {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../src/config/types.js';
+import { modelConfig } from './support/model-config.js';
 import { initBackend } from '../src/train/backend.js';
 import { chooseToken, predict, sampleText } from '../src/train/generate.js';
 import { RnnLM } from '../src/train/model.js';
@@ -14,18 +15,7 @@ import { MODEL_JSON, WEIGHTS_BIN, exportWeights, importWeights } from '../src/tr
 const vocab = Vocab.fromTokens(['<unk>', ' ', 'e', 't', 'a', 'h', 'i', 'm', 'r', 'v', 'l']);
 
 function model(overrides: Partial<ModelConfig> = {}): RnnLM {
-  const config: ModelConfig = {
-    cell: 'lstm',
-    hidden_size: 8,
-    num_layers: 2,
-    nonlinearity: 'tanh',
-    bidirectional: false,
-    dropout: 0,
-    embedding: 'one_hot',
-    init: 'uniform',
-    forget_bias: 0,
-    ...overrides,
-  };
+  const config = modelConfig({ cell: 'lstm', hidden_size: 8, num_layers: 2, ...overrides });
   return RnnLM.init(config, vocab.size, new Rng(3));
 }
 

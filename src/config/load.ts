@@ -149,7 +149,7 @@ function displayPath(data: unknown, segments: readonly string[]): string {
   return text;
 }
 
-/** --set problems first, in argument order; then the file's, from top to bottom. */
+/** --set problems first (their order is stable: as found); then the file's, from top to bottom. */
 function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
   return [...issues].sort((a, b) => Number(a.line > 0) - Number(b.line > 0) || a.line - b.line || a.column - b.column);
 }

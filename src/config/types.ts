@@ -85,6 +85,8 @@ export interface TrackingConfig {
 
 export interface EngineConfig {
   backend: 'auto' | 'wasm' | 'cpu' | 'tensorflow';
+  /** 'fast': fused recurrent layers; 'plain': per-step ops under autodiff, the fast path's oracle */
+  path: 'fast' | 'plain';
 }
 
 export interface ExperimentConfig {

@@ -5,8 +5,10 @@
 // is how the loss and d2l's Y.T.reshape(-1) order targets.
 
 import * as tf from '@tensorflow/tfjs';
-import type { ModelConfig } from '../config/types.js';
+import type { EngineConfig, ModelConfig } from '../config/types.js';
 import { type Cell, type CellState, cellFor } from './cells/index.js';
+import { type LayerInput, fusedCellFor, fusedLayer } from './fast/layer.js';
+import type { FusedCell } from './fast/sequence.js';
 import { initialValues } from './init.js';
 import { directionsOf, layerParamName, parameterLayout, sizeOf } from './layout.js';
 import { matMul } from './matmul.js';
@@ -15,8 +17,16 @@ import type { Rng } from './rng.js';
 /** One CellState per layer and direction, at index layer·directions + direction. */
 export type ModelState = CellState[];
 
+/**
+ * How the recurrent layers are computed. 'fast': each layer and direction is one fused tfjs
+ * operation (./fast/), the default for training. 'plain': the cells' per-step tfjs ops under
+ * tfjs's autodiff, kept as the oracle the fast path is tested against.
+ */
+export type EnginePath = EngineConfig['path'];
+
 export class RnnLM {
   readonly cell: Cell;
+  readonly fused: FusedCell;
   readonly directions: number;
   /** in parameterLayout's order */
   readonly params: ReadonlyMap<string, tf.Variable>;
@@ -25,20 +35,27 @@ export class RnnLM {
     readonly config: ModelConfig,
     readonly vocabSize: number,
     params: Map<string, tf.Variable>,
+    readonly path: EnginePath,
   ) {
     this.cell = cellFor(config);
+    this.fused = fusedCellFor(config);
     this.directions = directionsOf(config);
     this.params = params;
   }
 
   /** A freshly initialised model; draws from `rng` in parameterLayout's order. */
-  static init(config: ModelConfig, vocabSize: number, rng: Rng): RnnLM {
+  static init(config: ModelConfig, vocabSize: number, rng: Rng, path: EnginePath = 'fast'): RnnLM {
     const values = new Map(initialValues(config, vocabSize, rng).map((v) => [v.spec.name, v.values]));
-    return RnnLM.fromValues(config, vocabSize, values);
+    return RnnLM.fromValues(config, vocabSize, values, path);
   }
 
   /** A model holding the given values, one Float32Array per parameter name. */
-  static fromValues(config: ModelConfig, vocabSize: number, values: ReadonlyMap<string, Float32Array>): RnnLM {
+  static fromValues(
+    config: ModelConfig,
+    vocabSize: number,
+    values: ReadonlyMap<string, Float32Array>,
+    path: EnginePath = 'fast',
+  ): RnnLM {
     const params = new Map<string, tf.Variable>();
     for (const spec of parameterLayout(config, vocabSize)) {
       const v = values.get(spec.name);
@@ -52,7 +69,7 @@ export class RnnLM {
       params.set(spec.name, tf.variable(initial, true));
       initial.dispose();
     }
-    return new RnnLM(config, vocabSize, params);
+    return new RnnLM(config, vocabSize, params, path);
   }
 
   get variables(): tf.Variable[] {
@@ -88,29 +105,24 @@ export class RnnLM {
     dropoutRng?: Rng,
   ): { logits: tf.Tensor2D; state: ModelState } {
     const batch = ids.length / steps;
-    let x = tf.oneHot(tf.tensor1d(ids, 'int32'), this.vocabSize).toFloat() as tf.Tensor2D;
-    // tfjs-wasm has no gradient for gather; a one-hot product is the same lookup, differentiable.
-    if (this.config.embedding !== 'one_hot') x = matMul(x, this.param('embedding') as tf.Tensor2D);
+    // The fast path's first layer reads one-hot input as ids (a row gather of W_x); otherwise x
+    // is the one-hot rows, or their product with the embedding: tfjs-wasm has no gradient for
+    // gather, and a one-hot product is the same lookup, differentiable.
+    let x: tf.Tensor2D | undefined;
+    if (this.path === 'plain' || this.config.embedding !== 'one_hot') {
+      x = tf.oneHot(tf.tensor1d(ids, 'int32'), this.vocabSize).toFloat() as tf.Tensor2D;
+      if (this.config.embedding !== 'one_hot') x = matMul(x, this.param('embedding') as tf.Tensor2D);
+    }
     const finalState: ModelState = [];
     for (let layer = 0; layer < this.config.num_layers; layer++) {
       const outputs: tf.Tensor2D[] = [];
       for (let d = 0; d < this.directions; d++) {
-        const xw = tf.add(
-          matMul(x, this.param(layerParamName(layer, d, 'W_x')) as tf.Tensor2D),
-          this.param(layerParamName(layer, d, 'b')),
-        ) as tf.Tensor2D;
-        // tfjs's gradient tape holds on to the very array unstack returns: reorder a copy.
-        const perStep = [...(tf.unstack(xw.reshape([steps, batch, xw.shape[1]])) as tf.Tensor2D[])];
-        // The backward direction reads the sequence last step first; its outputs are put back
-        // in time order so that step t of both directions is concatenated.
-        if (d === 1) perStep.reverse();
-        const run = this.cell.run(
-          perStep,
-          this.param(layerParamName(layer, d, 'W_h')) as tf.Tensor2D,
-          state[layer * this.directions + d] as CellState,
-        );
-        if (d === 1) run.outputs.reverse();
-        outputs.push(tf.concat(run.outputs, 0));
+        const k = layer * this.directions + d;
+        const run =
+          this.path === 'fast'
+            ? fusedLayer(this.fused, x ? { x } : ({ ids } satisfies LayerInput), steps, this.layerWeights(layer, d), state[k] as CellState, d === 1)
+            : this.plainLayer(x as tf.Tensor2D, steps, batch, layer, d, state[k] as CellState);
+        outputs.push(run.hs);
         finalState.push(run.state);
       }
       x = outputs.length === 1 ? (outputs[0] as tf.Tensor2D) : tf.concat(outputs, 1);
@@ -119,8 +131,37 @@ export class RnnLM {
         x = tf.dropout(x, this.config.dropout, undefined, dropoutRng.int(0, 2 ** 31 - 1)) as tf.Tensor2D;
       }
     }
-    const logits = tf.add(matMul(x, this.param('head.W') as tf.Tensor2D), this.param('head.b')) as tf.Tensor2D;
+    const logits = tf.add(matMul(x as tf.Tensor2D, this.param('head.W') as tf.Tensor2D), this.param('head.b')) as tf.Tensor2D;
     return { logits, state: finalState };
+  }
+
+  private layerWeights(layer: number, d: number): { wx: tf.Tensor2D; b: tf.Tensor1D; wh: tf.Tensor2D } {
+    return {
+      wx: this.param(layerParamName(layer, d, 'W_x')) as tf.Tensor2D,
+      b: this.param(layerParamName(layer, d, 'b')) as tf.Tensor1D,
+      wh: this.param(layerParamName(layer, d, 'W_h')) as tf.Tensor2D,
+    };
+  }
+
+  /** One layer and direction on the plain path: the input projection, then the cell's steps. */
+  private plainLayer(
+    x: tf.Tensor2D,
+    steps: number,
+    batch: number,
+    layer: number,
+    d: number,
+    state: CellState,
+  ): { hs: tf.Tensor2D; state: CellState } {
+    const { wx, b, wh } = this.layerWeights(layer, d);
+    const xw = tf.add(matMul(x, wx), b) as tf.Tensor2D;
+    // tfjs's gradient tape holds on to the very array unstack returns: reorder a copy.
+    const perStep = [...(tf.unstack(xw.reshape([steps, batch, xw.shape[1]])) as tf.Tensor2D[])];
+    // The backward direction reads the sequence last step first; its outputs are put back
+    // in time order so that step t of both directions is concatenated.
+    if (d === 1) perStep.reverse();
+    const run = this.cell.run(perStep, wh, state);
+    if (d === 1) run.outputs.reverse();
+    return { hs: tf.concat(run.outputs, 0), state: run.state };
   }
 
   dispose(): void {

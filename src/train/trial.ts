@@ -24,7 +24,7 @@ export async function runTrial(config: TrialConfig, opts: TrialOptions): Promise
   const text = await loadCorpusText(config.data.corpus, opts.baseDir);
   const { vocab, train, val } = prepareDataset(text, config.data);
   const rng = new Rng(config.train.seed);
-  const model = RnnLM.init(config.model, vocab.size, rng.fork('init'));
+  const model = RnnLM.init(config.model, vocab.size, rng.fork('init'), config.engine.path);
   try {
     opts.onEvent({
       type: 'setup',

@@ -1,0 +1,121 @@
+// The fast path (src/train/fast/: one fused tfjs operation per layer and direction) against the
+// plain path (the cells' per-step tfjs ops under tfjs's autodiff) as its oracle: for every cell and
+// variant, the same logits, final state, loss and gradients within float32 tolerance, from the
+// same parameters, input ids, targets and a non-zero initial state. Every variant runs on the fast
+// path; none falls back to the plain one.
+
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from '../src/config/types.js';
+import { modelConfig } from './support/model-config.js';
+import { initBackend } from '../src/train/backend.js';
+import { type EnginePath, type ModelState, RnnLM, crossEntropy } from '../src/train/model.js';
+import { Rng } from '../src/train/rng.js';
+
+const VOCAB = 7;
+const STEPS = 6;
+const BATCH = 3;
+
+function tiny(overrides: Partial<ModelConfig>): ModelConfig {
+  return modelConfig({ cell: 'rnn', hidden_size: 8, ...overrides });
+}
+
+const variants: [string, Partial<ModelConfig>][] = [
+  ['rnn tanh', { cell: 'rnn' }],
+  ['rnn relu', { cell: 'rnn', nonlinearity: 'relu' }],
+  ['gru', { cell: 'gru' }],
+  ['lstm', { cell: 'lstm', forget_bias: 1 }],
+  ['deep lstm (2 layers)', { cell: 'lstm', num_layers: 2 }],
+  ['deep gru (2 layers) with dropout', { cell: 'gru', num_layers: 2, dropout: 0.3 }],
+  ['bidirectional lstm', { cell: 'lstm', bidirectional: true }],
+  ['deep bidirectional rnn with dropout', { cell: 'rnn', num_layers: 2, bidirectional: true, dropout: 0.5 }],
+  ['gru on a learned embedding', { cell: 'gru', embedding: 5 }],
+  ['bidirectional lstm on a learned embedding', { cell: 'lstm', bidirectional: true, embedding: 4 }],
+];
+
+interface Outcome {
+  loss: number;
+  logits: Float32Array;
+  state: Float32Array[];
+  grads: Map<string, Float32Array>;
+}
+
+/** Forward, loss and gradients of a model on `path`, everything read back and freed. */
+function evaluate(config: ModelConfig, path: EnginePath, seed: number): Outcome {
+  const rng = new Rng(seed);
+  const model = RnnLM.init(config, VOCAB, rng.fork('init'), path);
+  const ids = Int32Array.from({ length: STEPS * BATCH }, () => rng.int(0, VOCAB - 1));
+  const targets = Int32Array.from({ length: STEPS * BATCH }, () => rng.int(0, VOCAB - 1));
+  const h = config.hidden_size;
+  const state: ModelState = model.beginState(BATCH).map((parts) =>
+    parts.map((p) => {
+      p.dispose();
+      return tf.tensor2d(Float32Array.from({ length: BATCH * h }, () => rng.next() - 0.5), [BATCH, h]);
+    }),
+  );
+  // The same dropout masks on both paths: the same stream, and dropout happens outside the layers.
+  const dropoutRng = config.dropout > 0 ? rng.fork('dropout') : undefined;
+  let logits: Float32Array = new Float32Array();
+  let finalState: Float32Array[] = [];
+  const { value, grads } = tf.variableGrads(() => {
+    const out = model.forward(ids, STEPS, state, dropoutRng);
+    logits = out.logits.dataSync() as Float32Array;
+    finalState = out.state.flat().map((t) => t.dataSync() as Float32Array);
+    return crossEntropy(out.logits, targets);
+  }, model.variables);
+  const outcome: Outcome = {
+    loss: value.dataSync()[0] as number,
+    logits,
+    state: finalState,
+    grads: new Map([...model.params].map(([name, v]) => [name, (grads[v.name] as tf.Tensor).dataSync() as Float32Array])),
+  };
+  tf.dispose([value, ...Object.values(grads), ...state.flat()]);
+  model.dispose();
+  return outcome;
+}
+
+/** max |a − b| relative to max |b| (elementwise ratios blow up where values are ~0) */
+function relativeError(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
+    scale = Math.max(scale, Math.abs(b[i] as number));
+  }
+  return scale === 0 ? diff : diff / scale;
+}
+
+before(async () => {
+  await initBackend('wasm');
+});
+
+// float32 rounding over a few steps and sums of tens of terms stays below ~1e-6 relative; a wrong
+// term or a missing step shows up at 1e-2 or more.
+const TOLERANCE = 1e-5;
+
+for (const [label, overrides] of variants) {
+  test(`fast path = plain path: ${label}`, (t) => {
+    const config = tiny(overrides);
+    const fast = evaluate(config, 'fast', 3);
+    const plain = evaluate(config, 'plain', 3);
+    assert.ok(Math.abs(fast.loss - plain.loss) < TOLERANCE * plain.loss, `loss ${fast.loss} vs ${plain.loss}`);
+    assert.ok(relativeError(fast.logits, plain.logits) < TOLERANCE, 'logits');
+    assert.equal(fast.state.length, plain.state.length);
+    fast.state.forEach((s, i) => assert.ok(relativeError(s, plain.state[i] as Float32Array) < TOLERANCE, `state ${i}`));
+    let worst = 0;
+    for (const [name, g] of plain.grads) {
+      const err = relativeError(fast.grads.get(name) as Float32Array, g);
+      worst = Math.max(worst, err);
+      assert.ok(err < TOLERANCE, `${name}: relative gradient difference ${err.toExponential(2)}`);
+    }
+    t.diagnostic(`loss ${fast.loss.toFixed(6)}; max relative gradient difference ${worst.toExponential(2)}`);
+  });
+}
+
+test('dropout is applied in the dropout variants, so their comparison above means something', () => {
+  const withDropout = evaluate(tiny({ cell: 'gru', num_layers: 2, dropout: 0.3 }), 'fast', 3);
+  const without = evaluate(tiny({ cell: 'gru', num_layers: 2 }), 'fast', 3);
+  assert.ok(Math.abs(withDropout.loss - without.loss) > 1e-4, `${withDropout.loss} vs ${without.loss}`);
+});
