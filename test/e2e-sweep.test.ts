@@ -136,3 +136,12 @@ sweep: {grid: {model.bidirectional: [false, true]}, workers: 2}
   assert.equal(bidirectional[0].data.tags['run_sweep.sees_future'], 'true');
   assert.equal(runs.filter((r) => r.data.tags['run_sweep.sees_future']).length, 1);
 });
+
+test("engine.backend 'tensorflow' runs one trial at a time, and says why a trial fails when tfjs-node is absent", async (t) => {
+  const cwd = workspace({ 'sweep.yaml': SWEEP.replace('name: e2e', 'name: e2e\nengine: {backend: tensorflow}') });
+  const result = await runCli(['sweep.yaml'], cwd);
+  assert.match(result.stderr, /warning: tfjs-node breaks when several worker threads load it/);
+  if (result.code === 0) return t.skip('tfjs-node is installed here: the trials trained on it');
+  assert.equal(result.code, 1, result.stderr);
+  assert.equal(result.stdout.match(/\] failed: engine\.backend 'tensorflow' needs @tensorflow\/tfjs-node-gpu or @tensorflow\/tfjs-node installed/g)?.length, 3);
+});

@@ -50,7 +50,7 @@ export async function runCommand(command: Extract<Command, { kind: 'run' }>, io:
       rerun: command.rerun,
       signal: abort.signal,
       params: { 'run_sweep.version': packageVersion() },
-      onEvent: (event) => printSweepEvent(event, io.out),
+      onEvent: (event) => printSweepEvent(event, event.type === 'warning' ? io.err : io.out),
     });
     io.out('');
     io.out(formatSummary(reports));

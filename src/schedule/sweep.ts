@@ -7,6 +7,7 @@ import type { ExperimentConfig } from '../config/types.js';
 import { flattenConfig } from '../config/paths.js';
 import type { Trial } from '../plan/expand.js';
 import type { TrainResult } from '../train/events.js';
+import { tensorflowInstalled } from '../train/tensorflow-packages.js';
 import { validateEntries } from '../track/keys.js';
 import type { NewRun, RunRef, Tracker } from '../track/tracker.js';
 import type { TrialMessage, TrialOutcome, TrialTask } from './messages.js';
@@ -105,7 +106,10 @@ async function trainAll(
   specs: Map<string, Omit<NewRun, 'startTime'>>,
   options: SweepOptions,
 ): Promise<TrialReport[]> {
-  const workers = Math.min(options.workers, pending.length);
+  const workers = oneAtATime(pending) ? 1 : Math.min(options.workers, pending.length);
+  if (workers < Math.min(options.workers, pending.length)) {
+    options.onEvent({ type: 'warning', message: 'tfjs-node breaks when several worker threads load it (tfjs #8388): trials that may use it run one at a time' });
+  }
   const pool: Pool = new Piscina({ filename: new URL('./worker.js', import.meta.url).href, minThreads: workers, maxThreads: workers });
   // A worker that dies outside a task (it failed to load, say) must not take the sweep down with it.
   pool.on('error', (err: unknown) => options.onEvent({ type: 'warning', message: `a worker thread died: ${asError(err).message}` }));
@@ -123,6 +127,11 @@ async function trainAll(
     await pool.destroy();
   }
   return reports;
+}
+
+/** Trials that may train on tfjs-node: it cannot be loaded by more than one thread of a process. */
+function oneAtATime(trials: Trial[]): boolean {
+  return trials.some((t) => t.config.engine.backend === 'tensorflow' || (t.config.engine.backend === 'auto' && tensorflowInstalled()));
 }
 
 async function trainOne(trial: Trial, spec: NewRun, experimentId: string, pool: Pool, options: SweepOptions): Promise<TrialReport> {

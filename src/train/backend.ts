@@ -3,6 +3,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { TENSORFLOW_PACKAGES } from './tensorflow-packages.js';
 
 export type BackendChoice = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
 
@@ -12,7 +13,7 @@ export type BackendChoice = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
  */
 async function loadTensorflowBackend(): Promise<void> {
   const failures: string[] = [];
-  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+  for (const pkg of TENSORFLOW_PACKAGES) {
     try {
       await import(pkg);
       if (tf.findBackend('tensorflow')) return;
