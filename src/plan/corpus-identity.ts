@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-
-const NAMED_CORPORA = new Set(['moby-dick', 'timemachine']);
+import { BUILTIN_CORPORA } from '../config/validate.js';
 
 /**
  * Names a corpus for trial ids: a named corpus by its name, a file by the SHA-1 of its content,
@@ -12,7 +11,7 @@ const NAMED_CORPORA = new Set(['moby-dick', 'timemachine']);
 export function corpusIdentity(baseDir: string): (corpus: string) => string {
   const cache = new Map<string, string>();
   return (corpus) => {
-    if (NAMED_CORPORA.has(corpus)) return corpus;
+    if (BUILTIN_CORPORA.includes(corpus)) return corpus;
     let id = cache.get(corpus);
     if (id === undefined) {
       id = `sha1:${createHash('sha1').update(readFileSync(resolve(baseDir, corpus))).digest('hex')}`;

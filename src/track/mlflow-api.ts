@@ -131,7 +131,7 @@ export class MlflowApi {
    * Logs everything, split to MLflow's limits. A retried request may already have been applied
    * (metrics are append-only): before such a retry, points the server already holds are dropped.
    */
-  async logBatch(runId: string, batch: { metrics?: MetricPoint[]; params?: Record<string, string>; tags?: Record<string, string> }): Promise<number> {
+  async logBatch(runId: string, batch: { metrics?: MetricPoint[]; params?: Record<string, string>; tags?: Record<string, string> }): Promise<void> {
     const parts = splitBatch(runId, {
       metrics: (batch.metrics ?? []).map((m) => ({ key: m.key, value: toApiValue(m.value), timestamp: Math.trunc(m.timestamp), step: m.step })),
       params: kv(batch.params ?? {}),
@@ -147,7 +147,6 @@ export class MlflowApi {
         return metrics.length + part.params.length + part.tags.length === 0 ? { answer: {} } : { send: { ...body, metrics } };
       });
     }
-    return parts.length;
   }
 
   async setTag(runId: string, key: string, value: string): Promise<void> {

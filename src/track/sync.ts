@@ -15,8 +15,6 @@ import { storeDirFromUri } from './file-store.js';
 import { TrackingError } from './tracker.js';
 
 export interface SyncOptions extends RestClientOptions {
-  /** only these experiment names (default: every experiment with runs) */
-  experiments?: string[];
   cwd?: string;
   /** one line per run uploaded, for the console */
   onRun?: (line: string) => void;
@@ -33,7 +31,6 @@ export async function syncStore(fromDir: string, to: RestTracker | string, opts:
   const api = typeof to === 'string' ? new RestTracker(to, opts).api : to.api;
   const result: SyncResult = { runsUploaded: 0, runsSkipped: 0 };
   for (const exp of listExperiments(root)) {
-    if (opts.experiments && !opts.experiments.includes(exp.name)) continue;
     const runs = listRuns(exp).filter((r) => r.lifecycleStage === 'active');
     if (runs.length === 0) continue;
     const remoteExp = await api.ensureExperiment(exp.name);
