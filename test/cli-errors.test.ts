@@ -14,6 +14,11 @@ const CASES: { name: string; yaml: string; expect: RegExp[] }[] = [
   { name: 'an unknown key with a typo', yaml: 'name: x\nmodel:\n  hiden_size: 3\n', expect: [/^bad\.yaml:3:3: model\.hiden_size: .*did you mean 'hidden_size'/m] },
   { name: 'a wrong type', yaml: 'name: x\ntrain:\n  epochs: many\n', expect: [/^bad\.yaml:3:11: train\.epochs: /m] },
   { name: 'an impossible value', yaml: 'name: x\ndata:\n  validation_fraction: 1.5\n', expect: [/^bad\.yaml:3:24: data\.validation_fraction: /m] },
+  {
+    name: 'early stopping with nothing held out',
+    yaml: 'name: x\ndata: {validation_fraction: 0}\ntrain:\n  early_stopping: 2\n',
+    expect: [/^bad\.yaml:4:19: train\.early_stopping: early stopping watches validation perplexity/m],
+  },
   { name: 'a missing corpus file', yaml: 'name: x\ndata:\n  corpus: nowhere.txt\n', expect: [/^bad\.yaml:3:11: data\.corpus: .*not found/m] },
   {
     name: 'several errors at once',

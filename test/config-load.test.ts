@@ -111,7 +111,7 @@ test('every non-default setting the schema allows loads', () => {
     write([
       '# yaml-language-server: $schema=../schemas/experiment.schema.json',
       'name: every_knob-2',
-      `data: {corpus: ${path.basename(corpus)}, level: word, max_tokens: 10, validation_fraction: 0, min_freq: 2, lowercase: true, normalize: letters}`,
+      `data: {corpus: ${path.basename(corpus)}, level: word, max_tokens: 10, validation_fraction: 0.2, min_freq: 2, lowercase: true, normalize: letters}`,
       'model: {cell: rnn, hidden_size: 4, num_layers: 3, nonlinearity: relu, bidirectional: true, dropout: 0.5, embedding: 16, init: orthogonal, forget_bias: 1}',
       'train: {optimizer: adam, momentum: 0.9, lr: 0.01, lr_schedule: cosine, lr_step_epochs: 2, lr_gamma: 0.5, lr_min: 0.001, clip_norm: 0, early_stopping: 3, sampling: random}',
       'sample: {prefixes: [], temperature: 0.8, top_k: 5}',

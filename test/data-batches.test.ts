@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evalBatches, randomBatches, sequentialBatches, type Batch } from '../src/train/batches.js';
+import { evalBatches, minimumTrainTokens, randomBatches, sequentialBatches, type Batch } from '../src/train/batches.js';
 import { Rng } from '../src/train/rng.js';
 
 // A stream whose ids are their positions: every batch entry says where in the stream it came from.
@@ -113,4 +113,17 @@ test('eval: offset 0, rows reduced to what a short split can fill', () => {
   assert.deepEqual(Array.from(one[0]!.x), [0, 1, 2, 3]);
   assert.deepEqual(Array.from(one[0]!.y), [1, 2, 3, 4]);
   assert.deepEqual(evalBatches(positions(1), 4, 7), []);
+});
+
+test('minimumTrainTokens is the exact length from which every offset gives a minibatch', () => {
+  for (const sampling of ['sequential', 'random'] as const) {
+    const sample = sampling === 'sequential' ? sequentialBatches : randomBatches;
+    for (const [batchSize, numSteps] of [[2, 3], [4, 5], [3, 7]] as const) {
+      const min = minimumTrainTokens(batchSize, numSteps, sampling);
+      const counts = (length: number): number[] =>
+        Array.from({ length: 200 }, (_, seed) => sample(Int32Array.from({ length }, (_v, i) => i), batchSize, numSteps, new Rng(seed)).length);
+      assert.ok(Math.min(...counts(min)) >= 1, `${sampling} ${batchSize}×${numSteps}: ${min} tokens always give a batch`);
+      assert.equal(Math.min(...counts(min - 1)), 0, `${sampling} ${batchSize}×${numSteps}: ${min - 1} tokens sometimes give none`);
+    }
+  }
 });

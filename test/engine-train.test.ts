@@ -160,6 +160,30 @@ test('early stopping ends a trial whose validation perplexity stops improving', 
   assert.ok(events.some((e) => e.type === 'sample' && e.epoch === 3), 'the last epoch is sampled');
 });
 
+test('early stopping reports the best epoch, not the last, and frees the parameters it saved', async () => {
+  // A learning rate this high makes validation perplexity rise after its first epochs.
+  const config = trialConfig({}, { epochs: 30, lr: 8, clip_norm: 0, early_stopping: 1 });
+  const events: TrainEvent[] = [];
+  const start = tf.memory().numTensors;
+  const result = await runTrial(config, { baseDir: corpusDir, onEvent: (e) => events.push(e) });
+  const epochs = epochsOf(events);
+  assert.ok(result.stoppedEarly);
+  const best = epochs[epochs.length - 2]!;
+  assert.ok(epochs[epochs.length - 1]!.valPerplexity >= best.valPerplexity);
+  assert.equal(result.valPerplexity, Math.min(...epochs.map((e) => e.valPerplexity)));
+  assert.equal(result.valPerplexity, best.valPerplexity);
+  assert.equal(result.trainPerplexity, best.trainPerplexity);
+  assert.equal(tf.memory().numTensors, start, 'the saved best parameters are freed');
+});
+
+test('early stopping without a validation split is refused', async () => {
+  const config = trialConfig({}, { early_stopping: 2 });
+  await assert.rejects(
+    runTrial({ ...config, data: { ...config.data, validation_fraction: 0 } }, { baseDir: corpusDir, onEvent: () => {} }),
+    /early_stopping needs a validation split/,
+  );
+});
+
 test('an aborted trial rejects between minibatches and frees its tensors', async () => {
   const start = tf.memory().numTensors;
   const controller = new AbortController();

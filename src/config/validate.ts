@@ -44,6 +44,14 @@ export function validateExperiment(data: Record<string, unknown>, dir: string): 
   findings.push(...gridFindings(data, dir));
   const corpus = getPath(data, 'data.corpus');
   if (typeof corpus === 'string' && corpus !== '') findings.push(...corpusFindings(corpus, dir, ['data', 'corpus']));
+  const patience = getPath(data, 'train.early_stopping');
+  if (typeof patience === 'number' && patience > 0 && getPath(data, 'data.validation_fraction') === 0) {
+    findings.push({
+      path: ['train', 'early_stopping'],
+      at: 'value',
+      message: 'early stopping watches validation perplexity, and data.validation_fraction is 0: hold some data out, or set early_stopping to 0',
+    });
+  }
   return findings;
 }
 

@@ -86,3 +86,12 @@ function checkShape(batchSize: number, numSteps: number): void {
     throw new RangeError(`batchSize and numSteps must be positive integers, got ${batchSize}, ${numSteps}`);
   }
 }
+
+/**
+ * The fewest tokens that give every epoch at least one minibatch, whatever d2l's random offset:
+ * sequential partitioning may skip up to numSteps leading tokens and needs one more for the
+ * shifted targets; random sampling may skip up to numSteps − 1.
+ */
+export function minimumTrainTokens(batchSize: number, numSteps: number, sampling: 'sequential' | 'random'): number {
+  return batchSize * numSteps + (sampling === 'sequential' ? numSteps + 1 : numSteps);
+}

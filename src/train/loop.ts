@@ -6,7 +6,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { TrialConfig } from '../config/types.js';
-import { type Batch, evalBatches, randomBatches, sequentialBatches } from './batches.js';
+import { type Batch, evalBatches, minimumTrainTokens, randomBatches, sequentialBatches } from './batches.js';
 import { clipScale, globalNorm } from './clip.js';
 import type { EpochEvent, TrainEvent, TrainResult } from './events.js';
 import { sampleText } from './generate.js';
@@ -125,7 +125,20 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
     }
   };
 
+  const needed = minimumTrainTokens(tc.batch_size, tc.num_steps, tc.sampling);
+  if (ctx.train.length < needed) {
+    throw new Error(
+      `the training split (${ctx.train.length} tokens) is too short for one minibatch of batch_size ` +
+        `${tc.batch_size} × num_steps ${tc.num_steps}: with d2l's random offset, ${tc.sampling} sampling needs at least ${needed} tokens`,
+    );
+  }
+  if (tc.early_stopping > 0 && ctx.val.length < 2) {
+    throw new Error(`train.early_stopping needs a validation split, and it has ${ctx.val.length} token(s)`);
+  }
+
   let last: EpochEvent | undefined;
+  // The best epoch's parameters and figures, restored and reported when early stopping is on.
+  let bestEpoch: { event: EpochEvent; values: tf.Tensor[] } | undefined;
   let totalTokens = 0;
   let totalTrainSeconds = 0;
   let best = Infinity;
@@ -161,11 +174,8 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
       } finally {
         if (state) tf.dispose(stateTensors(state));
       }
-      if (tokens === 0) {
-        throw new Error(
-          `the training split (${ctx.train.length} tokens) is too short for one minibatch of ` +
-            `batch_size ${tc.batch_size} × num_steps ${tc.num_steps}`,
-        );
+      if (!Number.isFinite(lossSum)) {
+        throw new Error(`training diverged in epoch ${epoch}: the loss is ${lossSum} (is train.lr ${lr} too high?)`);
       }
       const trainSeconds = (performance.now() - start) / 1000;
       const valPerplexity = perplexity(model, ctx.val, tc.batch_size, tc.num_steps);
@@ -183,25 +193,31 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
       totalTrainSeconds += trainSeconds;
       onEvent(last);
 
-      if (tc.early_stopping > 0 && !Number.isNaN(valPerplexity)) {
+      if (tc.early_stopping > 0) {
         if (valPerplexity < best) {
           best = valPerplexity;
           sinceBest = 0;
+          tf.dispose(bestEpoch?.values);
+          bestEpoch = { event: last, values: model.variables.map((v) => v.clone()) };
         } else if (++sinceBest >= tc.early_stopping) {
           stoppedEarly = epoch < tc.epochs;
         }
       }
       const finalEpoch = epoch === tc.epochs || stoppedEarly;
+      // The model that is sampled last, exported and reported is the best one seen.
+      if (finalEpoch && bestEpoch) model.variables.forEach((v, i) => v.assign(bestEpoch!.values[i] as tf.Tensor));
       if (finalEpoch || (sample.every_epochs > 0 && epoch % sample.every_epochs === 0)) emitSamples(epoch);
       if (stoppedEarly) break;
     }
   } finally {
     optimizer.dispose();
+    tf.dispose(bestEpoch?.values);
   }
+  const reported = bestEpoch?.event ?? last;
   return {
     epochs: last?.epoch ?? 0,
-    trainPerplexity: last?.trainPerplexity ?? NaN,
-    valPerplexity: last?.valPerplexity ?? NaN,
+    trainPerplexity: reported?.trainPerplexity ?? NaN,
+    valPerplexity: reported?.valPerplexity ?? NaN,
     tokensPerSecond: totalTrainSeconds > 0 ? totalTokens / totalTrainSeconds : NaN,
     stoppedEarly,
     samples: [...samples].map(([prefix, text]) => ({ prefix, text })),

@@ -10,7 +10,7 @@ import type { CellState } from '../cells/index.js';
 import { fusedGru } from './gru.js';
 import { fusedLstm } from './lstm.js';
 import { give, take } from './pool.js';
-import { gram } from './products.js';
+import { gram, valuesOf } from './products.js';
 import { fusedRnn } from './rnn.js';
 import type { FusedCell, Sequence } from './sequence.js';
 
@@ -34,15 +34,17 @@ export interface LayerWeights {
   wh: tf.Tensor2D;
 }
 
-/** xw = X·W_x + b, [rows, G·h], for one-hot X: each row a copy of the row of W_x + b its id picks. */
+/**
+ * xw = X·W_x + b, [rows, G·h], for one-hot X: the rows of W_x the ids pick, plus b. Only those rows
+ * are read: W_x has a row per vocabulary entry, 20k and more for words.
+ */
 function projectIds(ids: Int32Array, wx: Float32Array, b: Float32Array): Float32Array {
   const width = b.length;
-  const table = new Float32Array(wx.length);
-  for (let i = 0; i < wx.length; i++) table[i] = (wx[i] as number) + (b[i % width] as number);
   const out = take(ids.length * width);
   for (let r = 0; r < ids.length; r++) {
     const src = (ids[r] as number) * width;
-    out.set(table.subarray(src, src + width), r * width);
+    const dst = r * width;
+    for (let j = 0; j < width; j++) out[dst + j] = (wx[src + j] as number) + (b[j] as number);
   }
   return out;
 }
@@ -52,19 +54,20 @@ function projectDense(x: tf.Tensor2D, wx: tf.Tensor2D, b: tf.Tensor1D): Float32A
 }
 
 /**
- * dL/dW_x and dL/db for one-hot input: dL/dxw's rows added into the rows of W_x they came from;
- * every row lands in exactly one row of W_x, so db is the column sums of dW_x.
+ * dL/dW_x and dL/db for one-hot input: dL/dxw's rows added into the rows of W_x they came from,
+ * and db the column sums of dL/dxw.
  */
 function oneHotGrads(ids: Int32Array, d: Float32Array, vocab: number, width: number): [tf.Tensor2D, tf.Tensor1D] {
   const dWx = new Float32Array(vocab * width);
+  const db = new Float32Array(width);
   for (let r = 0; r < ids.length; r++) {
     const dst = (ids[r] as number) * width;
     const src = r * width;
-    for (let j = 0; j < width; j++) dWx[dst + j] = (dWx[dst + j] as number) + (d[src + j] as number);
-  }
-  const db = new Float32Array(width);
-  for (let r = 0; r < dWx.length; r += width) {
-    for (let j = 0; j < width; j++) db[j] = (db[j] as number) + (dWx[r + j] as number);
+    for (let j = 0; j < width; j++) {
+      const g = d[src + j] as number;
+      dWx[dst + j] = (dWx[dst + j] as number) + g;
+      db[j] = (db[j] as number) + g;
+    }
   }
   return [tf.tensor2d(dWx, [vocab, width]), tf.tensor1d(db)];
 }
@@ -102,7 +105,7 @@ export function fusedLayer(
     const x = ids ? undefined : (inputs[0] as tf.Tensor2D);
     const [wx, b, wh, ...s0] = (ids ? inputs : inputs.slice(1)) as [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, ...tf.Tensor2D[]];
     if (x) save([x]);
-    const xw = ids ? projectIds(ids, wx.dataSync() as Float32Array, b.dataSync() as Float32Array) : projectDense(x as tf.Tensor2D, wx, b);
+    const xw = ids ? projectIds(ids, valuesOf(wx), b.dataSync() as Float32Array) : projectDense(x as tf.Tensor2D, wx, b);
     const run = cell.forward(seq, xw, wh, s0.map((t) => t.dataSync() as Float32Array));
     if (ids) give(xw);
     const packed = new Float32Array((rows + (cell.stateSize - 1) * batch) * hidden);

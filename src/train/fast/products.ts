@@ -12,12 +12,19 @@ export function productInto(out: Float32Array, a: Float32Array, m: number, w: tf
   const [k] = w.shape;
   const lhs = tf.tensor2d(a, [m, k]);
   const res = tf.matMul(lhs, w);
-  // On wasm, read the product where it lies: dataSync would copy it into a fresh array first,
-  // 70+ garbage arrays per minibatch for the collector.
-  const backend = tf.backend();
-  out.set((backend instanceof BackendWasm ? backend.typedArrayFromHeap(res) : res.dataSync()) as Float32Array);
+  out.set(valuesOf(res));
   lhs.dispose();
   res.dispose();
+}
+
+/**
+ * A tensor's values, to read before the tensor is disposed or changed. On wasm they are read
+ * where they lie: dataSync would copy them into a fresh array first, 70+ garbage arrays per
+ * minibatch for the collector.
+ */
+export function valuesOf(t: tf.Tensor): Float32Array {
+  const backend = tf.backend();
+  return (backend instanceof BackendWasm ? backend.typedArrayFromHeap(t) : t.dataSync()) as Float32Array;
 }
 
 /** a[rows, cols] transposed into a new [cols, rows] array. */
