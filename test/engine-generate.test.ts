@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../src/config/types.js';
 import { modelConfig } from './support/model-config.js';
 import { initBackend } from '../src/train/backend.js';
-import { chooseToken, predict, sampleText } from '../src/train/generate.js';
+import { chooseToken, predict, prefixProblem, sampleText } from '../src/train/generate.js';
 import { RnnLM } from '../src/train/model.js';
 import { Rng } from '../src/train/rng.js';
 import { Vocab } from '../src/train/vocab.js';
@@ -104,4 +104,11 @@ test('saved weights reload into a model with the same logits, config and vocabul
     loaded.model.dispose();
     m.dispose();
   }
+});
+
+test('a prefix that normalises to nothing or has unknown tokens is reported, a good one is not', () => {
+  const letters = { level: 'char', normalize: 'letters', lowercase: true } as const;
+  assert.equal(prefixProblem(vocab, letters, 'the tim'), null);
+  assert.match(prefixProblem(vocab, letters, '123') ?? '', /"123" is empty once normalised/);
+  assert.match(prefixProblem(vocab, letters, 'zebra') ?? '', /"zebra" has tokens the vocabulary lacks \("z", "b"\)/);
 });

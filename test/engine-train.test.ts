@@ -242,6 +242,33 @@ test('sgd, momentum and adam updates follow PyTorch rules', () => {
   assert.deepEqual(step({ optimizer: 'adam', momentum: 0 }, 1), [0.9, -1.1]);
 });
 
+test('adam over several steps of changing gradients matches PyTorch\'s update: betas and bias correction', () => {
+  const grads = [[0.5, 2], [-1, 0.25], [0.1, -3]];
+  const [lr, scale, beta1, beta2, eps] = [0.1, 0.5, 0.9, 0.999, 1e-8];
+  // torch.optim.Adam's rule, in float64. (Adam ignores a common scale of the gradients but for ε, so the
+  // clip scale cannot be checked here; the sgd test checks it is applied.)
+  const expected = [1, -1];
+  const m = [0, 0];
+  const v = [0, 0];
+  grads.forEach((g, t) => {
+    for (let i = 0; i < 2; i++) {
+      const gi = (g[i] as number) * scale;
+      m[i] = beta1 * (m[i] as number) + (1 - beta1) * gi;
+      v[i] = beta2 * (v[i] as number) + (1 - beta2) * gi * gi;
+      const mHat = (m[i] as number) / (1 - beta1 ** (t + 1));
+      const vHat = (v[i] as number) / (1 - beta2 ** (t + 1));
+      expected[i] = (expected[i] as number) - (lr * mHat) / (Math.sqrt(vHat) + eps);
+    }
+  });
+  const p = tf.variable(tf.tensor1d([1, -1]));
+  const opt = createOptimizer({ optimizer: 'adam', momentum: 0 });
+  for (const g of grads) tf.tidy(() => opt.step([p], [tf.tensor1d(g)], lr, scale));
+  const got = Array.from(p.dataSync());
+  opt.dispose();
+  p.dispose();
+  got.forEach((x, i) => assert.ok(Math.abs(x - (expected[i] as number)) < 1e-6, `param ${i}: ${x} vs ${expected[i]}`));
+});
+
 test("the 'tensorflow' backend explains that tfjs-node is missing; 'auto' falls back to wasm", async () => {
   await assert.rejects(initBackend('tensorflow'), /tfjs-node.*installed/);
   assert.equal(await initBackend('auto'), 'wasm');

@@ -155,6 +155,7 @@ async function trainOne(trial: Trial, spec: NewRun, experimentId: string, pool: 
   const endReceived = new Promise<void>((resolve) => (ended = resolve));
   const handle = (message: TrialMessage): void => {
     if (message.type === 'end') return ended();
+    if (message.type === 'warning') return onEvent({ type: 'warning', message: `trial ${trial.id} (${trial.label}): ${message.message}` });
     recorder.record(message);
     if (message.type === 'epoch') onEvent({ type: 'trial-epoch', trial, epoch: message, epochs: trial.config.train.epochs });
   };

@@ -37,7 +37,13 @@ export interface WeightsEvent {
   files: { path: string; data: Uint8Array }[];
 }
 
-export type TrainEvent = SetupEvent | EpochEvent | SampleEvent | WeightsEvent;
+/** Something the user should know that does not stop the trial. */
+export interface WarningEvent {
+  type: 'warning';
+  message: string;
+}
+
+export type TrainEvent = SetupEvent | EpochEvent | SampleEvent | WeightsEvent | WarningEvent;
 
 export interface TrainResult {
   epochs: number;

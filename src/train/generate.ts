@@ -8,7 +8,7 @@ import type { DataConfig } from '../config/types.js';
 import { type ModelState, type RnnLM, stateTensors } from './model.js';
 import type { Rng } from './rng.js';
 import { textTokens } from './text.js';
-import type { Vocab } from './vocab.js';
+import { UNK, type Vocab } from './vocab.js';
 
 export interface SampleOptions {
   /** how many tokens to generate after the prefix */
@@ -68,6 +68,15 @@ function argmax(values: Float32Array): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if ((values[i] as number) > (values[best] as number)) best = i;
   return best;
+}
+
+/** Why a prefix cannot warm the model up as written: it normalises to nothing, or has tokens the vocabulary lacks. */
+export function prefixProblem(vocab: Vocab, data: Pick<DataConfig, 'level' | 'normalize' | 'lowercase'>, prefix: string): string | null {
+  const tokens = textTokens(prefix, data);
+  if (tokens.length === 0) return `sample prefix ${JSON.stringify(prefix)} is empty once normalised like the corpus`;
+  const unknown = [...new Set(tokens.filter((t) => t !== UNK && vocab.id(t) === vocab.id(UNK)))];
+  if (unknown.length === 0) return null;
+  return `sample prefix ${JSON.stringify(prefix)} has tokens the vocabulary lacks (${unknown.map((t) => JSON.stringify(t)).join(', ')}): they read as <unk>`;
 }
 
 /** Generates from a text prefix, tokenised and normalised as the corpus was; returns text. */

@@ -1,8 +1,9 @@
 // Initial parameter values, drawn from a seeded Rng so a trial is reproducible.
 //
 //   uniform    PyTorch's defaults, which d2l's concise models (and the parity reference) get:
-//              nn.RNN/GRU/LSTM draw every weight and bias from U(−1/√h, 1/√h); nn.Linear (the head)
-//              draws weight and bias from U(−1/√fan_in, 1/√fan_in); nn.Embedding from N(0, 1).
+//              nn.RNN/GRU/LSTM draw every weight and bias from U(−1/√h, 1/√h) — with two biases
+//              per gate, b_ih + b_hh, so our one bias is the sum of two such draws; nn.Linear (the
+//              head) draws weight and bias from U(−1/√fan_in, 1/√fan_in); nn.Embedding from N(0, 1).
 //   normal     d2l's from-scratch code: every weight N(0, 0.01²), biases zero.
 //   xavier     every weight matrix Glorot-uniform, biases zero.
 //   orthogonal recurrent weights orthogonal (each h×h gate block), other weights Glorot-uniform,
@@ -78,6 +79,10 @@ function initialValue(spec: ParamSpec, model: InitConfig, rng: Rng): Float32Arra
     case 'uniform': {
       if (spec.role === 'embedding') return normal(n, 1, rng);
       if (spec.role === 'head' || spec.role === 'head_bias') return uniform(n, 1 / Math.sqrt(headFanIn(model)), rng);
+      if (spec.role === 'bias') {
+        const [ih, hh] = [uniform(n, 1 / Math.sqrt(h), rng), uniform(n, 1 / Math.sqrt(h), rng)];
+        return ih.map((x, i) => x + (hh[i] as number));
+      }
       return uniform(n, 1 / Math.sqrt(h), rng);
     }
     case 'normal':

@@ -9,6 +9,7 @@ import type { TrainEvent, TrainResult } from './events.js';
 import { trainModel } from './loop.js';
 import { RnnLM } from './model.js';
 import { Rng } from './rng.js';
+import { prefixProblem } from './generate.js';
 import { exportWeights } from './weights.js';
 
 export interface TrialOptions {
@@ -34,6 +35,10 @@ export async function runTrial(config: TrialConfig, opts: TrialOptions): Promise
       trainTokens: train.length,
       valTokens: val.length,
     });
+    for (const prefix of config.sample.prefixes) {
+      const problem = prefixProblem(vocab, config.data, prefix);
+      if (problem) opts.onEvent({ type: 'warning', message: problem });
+    }
     const result = await trainModel({ model, vocab, train, val, config, rng, onEvent: opts.onEvent, signal: opts.signal });
     opts.onEvent({ type: 'weights', files: await exportWeights(model, vocab, config.data.level) });
     return result;
