@@ -60,7 +60,11 @@ function measureTorch(cell: Cell): number | null {
   if (opts['no-torch'] || !existsSync(referenceScript) || !existsSync(python)) return null;
   const args = [referenceScript, '--cell', cell, '--epochs', String(epochs), '--threads', '1', '--corpus', timeMachinePath];
   const run = spawnSync(python, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
-  if (run.status !== 0) return null;
+  if (run.status !== 0) {
+    // Say why: a reader of the table should not mistake a broken torch install for a missing one.
+    console.error(`PyTorch reference for ${cell} failed (exit ${run.status}): ${run.stderr.trim().split('\n').pop() ?? ''}`);
+    return null;
+  }
   const perEpoch = run.stdout
     .split('\n')
     .filter((l) => l.startsWith('{"epoch"'))
