@@ -9,6 +9,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../src/config/types.js';
 import { modelConfig } from './support/model-config.js';
+import { CELL_VARIANTS, type Variant } from './support/variants.js';
 import { initBackend } from '../src/train/backend.js';
 import { type ModelState, RnnLM, crossEntropy } from '../src/train/model.js';
 import { directionsOf, layerParamName } from '../src/train/layout.js';
@@ -152,12 +153,8 @@ function randomState(model: RnnLM, rng: Rng): { engine: ModelState; ref: Vec[][]
   return { engine, ref };
 }
 
-const variants: [string, Partial<ModelConfig>][] = [
-  ['rnn tanh', { cell: 'rnn' }],
-  ['rnn relu', { cell: 'rnn', nonlinearity: 'relu' }],
-  ['gru', { cell: 'gru' }],
-  ['lstm', { cell: 'lstm', forget_bias: 1 }],
-  ['deep lstm (2 layers)', { cell: 'lstm', num_layers: 2 }],
+const variants: Variant[] = [
+  ...CELL_VARIANTS,
   ['deep gru (2 layers)', { cell: 'gru', num_layers: 2 }],
   ['bidirectional gru', { cell: 'gru', bidirectional: true }],
   ['deep bidirectional rnn', { cell: 'rnn', num_layers: 2, bidirectional: true }],

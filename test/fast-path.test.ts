@@ -9,6 +9,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../src/config/types.js';
 import { modelConfig } from './support/model-config.js';
+import { CELL_VARIANTS, type Variant } from './support/variants.js';
 import { initBackend } from '../src/train/backend.js';
 import { type EnginePath, type ModelState, RnnLM, crossEntropy } from '../src/train/model.js';
 import { Rng } from '../src/train/rng.js';
@@ -21,12 +22,8 @@ function tiny(overrides: Partial<ModelConfig>): ModelConfig {
   return modelConfig({ cell: 'rnn', hidden_size: 8, ...overrides });
 }
 
-const variants: [string, Partial<ModelConfig>][] = [
-  ['rnn tanh', { cell: 'rnn' }],
-  ['rnn relu', { cell: 'rnn', nonlinearity: 'relu' }],
-  ['gru', { cell: 'gru' }],
-  ['lstm', { cell: 'lstm', forget_bias: 1 }],
-  ['deep lstm (2 layers)', { cell: 'lstm', num_layers: 2 }],
+const variants: Variant[] = [
+  ...CELL_VARIANTS,
   ['deep gru (2 layers) with dropout', { cell: 'gru', num_layers: 2, dropout: 0.3 }],
   ['bidirectional lstm', { cell: 'lstm', bidirectional: true }],
   ['deep bidirectional rnn with dropout', { cell: 'rnn', num_layers: 2, bidirectional: true, dropout: 0.5 }],
