@@ -86,7 +86,7 @@ export function perplexity(model: RnnLM, corpus: Int32Array, batchSize: number, 
   for (const b of batches) {
     const y = timeMajor(b.y, b.batchSize, b.numSteps);
     const out = tf.tidy(() => {
-      const f = model.forward(timeMajor(b.x, b.batchSize, b.numSteps), b.numSteps, state);
+      const f = model.forward(timeMajor(b.x, b.batchSize, b.numSteps), b.numSteps, state, undefined, false);
       return { loss: crossEntropy(f.logits, y), state: f.state };
     });
     lossSum += (out.loss.dataSync()[0] as number) * y.length;

@@ -103,6 +103,8 @@ export class RnnLM {
     steps: number,
     state: ModelState,
     dropoutRng?: Rng,
+    /** false when no gradient will be taken (evaluation, generation): the fast path keeps nothing for backward */
+    differentiable = true,
   ): { logits: tf.Tensor2D; state: ModelState } {
     const batch = ids.length / steps;
     // The fast path's first layer reads one-hot input as ids (a row gather of W_x); otherwise x
@@ -120,7 +122,7 @@ export class RnnLM {
         const k = layer * this.directions + d;
         const run =
           this.path === 'fast'
-            ? fusedLayer(this.fused, x ? { x } : ({ ids } satisfies LayerInput), steps, this.layerWeights(layer, d), state[k] as CellState, d === 1)
+            ? fusedLayer(this.fused, x ? { x } : ({ ids } satisfies LayerInput), steps, this.layerWeights(layer, d), state[k] as CellState, d === 1, differentiable)
             : this.plainLayer(x as tf.Tensor2D, steps, batch, layer, d, state[k] as CellState);
         outputs.push(run.hs);
         finalState.push(run.state);

@@ -54,6 +54,7 @@ export const fusedGru: FusedCell = {
     return {
       hs,
       state: [prev.slice()],
+      release: () => give(hs, acts, rhs),
       backward(dhs: Float32Array, dState: Float32Array[]) {
         // dL/d of the r and z pre-activations, and of the candidate's, kept apart for the products
         const dRz = take(steps * block * 2);

@@ -92,6 +92,8 @@ export function fusedLayer(
   weights: LayerWeights,
   state0: CellState,
   reverse: boolean,
+  /** whether a gradient may be taken: the forward then keeps what backward needs */
+  differentiable: boolean,
 ): { hs: tf.Tensor2D; state: CellState } {
   const [batch, hidden] = (state0[0] as tf.Tensor2D).shape;
   const seq: Sequence = { steps, batch, hidden, reverse };
@@ -111,6 +113,9 @@ export function fusedLayer(
     const packed = new Float32Array((rows + (cell.stateSize - 1) * batch) * hidden);
     packed.set(run.hs);
     run.state.slice(1).forEach((part, i) => packed.set(part, (rows + i * batch) * hidden));
+    // Evaluation and generation never call backward: their buffers go back now, or every
+    // validation batch would take training-sized buffers from the pool and drop them.
+    if (!differentiable) run.release();
     return {
       value: tf.tensor2d(packed, [packed.length / hidden, hidden]),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {

@@ -50,6 +50,7 @@ export const fusedLstm: FusedCell = {
     return {
       hs,
       state: [hPrev.slice(), cPrev.slice()],
+      release: () => give(hs, acts, cs, tcs),
       backward(dhs: Float32Array, dState: Float32Array[]) {
         const dG = take(steps * block * 4);
         const dhNext = (dState[0] as Float32Array).slice();

@@ -30,6 +30,7 @@ export function fusedRnn(nonlinearity: 'tanh' | 'relu'): FusedCell {
       return {
         hs,
         state: [prev.slice()],
+        release: () => give(hs),
         backward(dhs: Float32Array, dState: Float32Array[]) {
           const dG = take(steps * block);
           let dNext = (dState[0] as Float32Array).slice();

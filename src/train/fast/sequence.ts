@@ -31,8 +31,10 @@ export interface SequenceRun {
   hs: Float32Array;
   /** the final state, one [batch, h] array per state part */
   state: Float32Array[];
-  /** BPTT: given dL/dhs and dL/d(final state) */
+  /** BPTT: given dL/dhs and dL/d(final state); gives the forward's buffers back to the pool */
   backward(dhs: Float32Array, dState: Float32Array[]): SequenceGrads;
+  /** gives the buffers kept for backward back to the pool, when no backward will run */
+  release(): void;
 }
 
 export interface FusedCell {
