@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EngineConfig, ModelConfig } from '../config/types.js';
 import { type Cell, type CellState, cellFor } from './cells/index.js';
+import { embed } from './fast/embedding.js';
 import { type LayerInput, fusedCellFor, fusedLayer } from './fast/layer.js';
 import type { FusedCell } from './fast/sequence.js';
 import { initialValues } from './init.js';
@@ -107,11 +108,13 @@ export class RnnLM {
     differentiable = true,
   ): { logits: tf.Tensor2D; state: ModelState } {
     const batch = ids.length / steps;
-    // The fast path's first layer reads one-hot input as ids (a row gather of W_x); otherwise x
-    // is the one-hot rows, or their product with the embedding: tfjs-wasm has no gradient for
-    // gather, and a one-hot product is the same lookup, differentiable.
+    // The fast path reads one-hot input as ids (a row gather of W_x in the first layer) and a
+    // learned embedding as a row lookup; the plain path, the oracle, multiplies one-hot rows, which
+    // is the same lookup, differentiable with tfjs's own gradients (tfjs-wasm has none for gather).
     let x: tf.Tensor2D | undefined;
-    if (this.path === 'plain' || this.config.embedding !== 'one_hot') {
+    if (this.path === 'fast') {
+      if (this.config.embedding !== 'one_hot') x = embed(ids, this.param('embedding') as tf.Tensor2D);
+    } else {
       x = tf.oneHot(tf.tensor1d(ids, 'int32'), this.vocabSize).toFloat() as tf.Tensor2D;
       if (this.config.embedding !== 'one_hot') x = matMul(x, this.param('embedding') as tf.Tensor2D);
     }
