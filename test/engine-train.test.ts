@@ -2,7 +2,7 @@
 // every variant end to end on a small corpus; and the optimizer, schedule and clipping rules.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, test } from 'node:test';
@@ -11,7 +11,8 @@ import type { ModelConfig, TrainConfig, TrialConfig } from '../src/config/types.
 import { initBackend } from '../src/train/backend.js';
 import { clipScale, globalNorm } from '../src/train/clip.js';
 import type { EpochEvent, TrainEvent } from '../src/train/events.js';
-import { perplexity, timeMajor } from '../src/train/loop.js';
+import { perplexity, timeMajor, trainModel } from '../src/train/loop.js';
+import { prepareDataset } from '../src/train/dataset.js';
 import { RnnLM } from '../src/train/model.js';
 import { createOptimizer } from '../src/train/optimizer.js';
 import { Rng } from '../src/train/rng.js';
@@ -201,6 +202,24 @@ test('an aborted trial rejects between minibatches and frees its tensors', async
   );
   assert.equal(epochsOf(events).length, 1);
   assert.equal(tf.memory().numTensors, start);
+});
+
+test('an epoch reports its progress before it ends: batch by batch when the interval is 0', async () => {
+  const config = trialConfig({}, { epochs: 2 });
+  const { vocab, train, val } = prepareDataset(readFileSync(corpusFile, 'utf8'), config.data);
+  const rng = new Rng(0);
+  const model = RnnLM.init(config.model, vocab.size, rng.fork('init'));
+  const events: TrainEvent[] = [];
+  await trainModel({ model, vocab, train, val, config, rng, onEvent: (e) => events.push(e), progressIntervalMs: 0 });
+  model.dispose();
+  const progress = events.filter((e) => e.type === 'progress');
+  const firstEpochEnd = events.findIndex((e) => e.type === 'epoch');
+  const epoch1 = progress.filter((p) => p.epoch === 1);
+  assert.ok(epoch1.length > 1);
+  assert.deepEqual(epoch1.map((p) => p.batch), epoch1.map((_p, i) => i + 1), 'one per minibatch, in order');
+  assert.ok(epoch1.every((p) => p.batches === epoch1.length), 'out of all the minibatches of the epoch');
+  assert.ok(events.indexOf(epoch1[epoch1.length - 1]!) < firstEpochEnd, 'before the epoch ends');
+  assert.ok(epoch1.every((p) => Number.isFinite(p.trainPerplexity) && p.trainPerplexity > 1));
 });
 
 test('timeMajor turns [batch, steps] rows into [steps, batch] order', () => {

@@ -20,6 +20,13 @@ export function printSweepEvent(event: SweepEvent, write: (line: string) => void
           `  ${Math.round(e.tokensPerSecond)} tokens/s  ${e.seconds.toFixed(1)}s`,
       );
     }
+    case 'trial-progress': {
+      const p = event.progress;
+      return write(
+        `[${event.trial.id} ${event.trial.label}] epoch ${p.epoch}/${event.epochs}` +
+          `  batch ${p.batch}/${p.batches}  train ppl ${formatNumber(p.trainPerplexity)} so far`,
+      );
+    }
     case 'trial-end': {
       const r = event.report;
       const detail = r.status === 'failed' ? `: ${r.error ?? 'unknown error'}` : ` in ${r.wallSeconds.toFixed(1)}s`;

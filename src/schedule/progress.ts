@@ -1,6 +1,6 @@
 // What a sweep reports as it goes. The console prints these; later a JSON event stream can too.
 import type { Trial } from '../plan/expand.js';
-import type { EpochEvent } from '../train/events.js';
+import type { EpochEvent, ProgressEvent } from '../train/events.js';
 
 export type TrialStatus = 'finished' | 'failed' | 'killed' | 'reused';
 
@@ -26,6 +26,7 @@ export type SweepEvent =
   | { type: 'reused'; trial: Trial }
   | { type: 'trial-start'; trial: Trial }
   | { type: 'trial-epoch'; trial: Trial; epoch: EpochEvent; epochs: number }
+  | { type: 'trial-progress'; trial: Trial; progress: ProgressEvent; epochs: number }
   | { type: 'trial-end'; report: TrialReport }
   | { type: 'warning'; message: string };
 

@@ -69,6 +69,9 @@ export class TrialRecorder {
           `samples/epoch_${String(event.epoch).padStart(3, '0')}.txt`,
           this.appendSample(event.epoch, event.prefix, event.text),
         );
+      case 'progress':
+      case 'warning':
+        return; // for the console only: the epoch's metrics are what a run keeps
       case 'weights':
         for (const file of event.files) await this.tracker.logArtifact(this.run, `model/${file.path}`, file.data);
         return;

@@ -158,6 +158,7 @@ async function trainOne(trial: Trial, spec: NewRun, experimentId: string, pool: 
     if (message.type === 'warning') return onEvent({ type: 'warning', message: `trial ${trial.id} (${trial.label}): ${message.message}` });
     recorder.record(message);
     if (message.type === 'epoch') onEvent({ type: 'trial-epoch', trial, epoch: message, epochs: trial.config.train.epochs });
+    if (message.type === 'progress') onEvent({ type: 'trial-progress', trial, progress: message, epochs: trial.config.train.epochs });
   };
   channel.port1.on('message', handle);
   onEvent({ type: 'trial-start', trial });

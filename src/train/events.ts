@@ -24,6 +24,19 @@ export interface EpochEvent {
   seconds: number;
 }
 
+/** Within a long epoch, at most every PROGRESS_INTERVAL_MS: how far it has got. */
+export interface ProgressEvent {
+  type: 'progress';
+  epoch: number;
+  batch: number;
+  batches: number;
+  /** over the epoch's minibatches so far */
+  trainPerplexity: number;
+}
+
+/** Often enough that a long epoch shows signs of life, rarely enough not to flood the console. */
+export const PROGRESS_INTERVAL_MS = 10_000;
+
 export interface SampleEvent {
   type: 'sample';
   epoch: number;
@@ -43,7 +56,7 @@ export interface WarningEvent {
   message: string;
 }
 
-export type TrainEvent = SetupEvent | EpochEvent | SampleEvent | WeightsEvent | WarningEvent;
+export type TrainEvent = SetupEvent | EpochEvent | ProgressEvent | SampleEvent | WeightsEvent | WarningEvent;
 
 export interface TrainResult {
   epochs: number;

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { TrialConfig } from '../config/types.js';
 import { type Batch, evalBatches, minimumTrainTokens, randomBatches, sequentialBatches } from './batches.js';
 import { clipScale, globalNorm } from './clip.js';
-import type { EpochEvent, TrainEvent, TrainResult } from './events.js';
+import { PROGRESS_INTERVAL_MS, type EpochEvent, type TrainEvent, type TrainResult } from './events.js';
 import { sampleText } from './generate.js';
 import { type ModelState, type RnnLM, crossEntropy, stateTensors } from './model.js';
 import { type Optimizer, createOptimizer } from './optimizer.js';
@@ -26,6 +26,8 @@ export interface TrainContext {
   rng: Rng;
   onEvent: (e: TrainEvent) => void;
   signal?: AbortSignal;
+  /** the least time between two progress events within an epoch */
+  progressIntervalMs?: number;
 }
 
 /** A batch's ids reordered from row-major [batch, steps] to the model's time-major [steps, batch]. */
@@ -156,8 +158,9 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
       let lossSum = 0;
       let tokens = 0;
       let normSum = 0;
+      let lastProgress = performance.now();
       try {
-        for (const batch of batches) {
+        for (const [index, batch] of batches.entries()) {
           await yieldToEventLoop();
           signal?.throwIfAborted();
           if (state === null || tc.sampling === 'random') {
@@ -170,6 +173,10 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
           lossSum += step.loss * batch.x.length;
           tokens += batch.x.length;
           normSum += step.gradNorm;
+          if (performance.now() - lastProgress >= (ctx.progressIntervalMs ?? PROGRESS_INTERVAL_MS)) {
+            lastProgress = performance.now();
+            onEvent({ type: 'progress', epoch, batch: index + 1, batches: batches.length, trainPerplexity: Math.exp(lossSum / tokens) });
+          }
         }
       } finally {
         if (state) tf.dispose(stateTensors(state));
