@@ -106,8 +106,9 @@ async function trainAll(
   specs: Map<string, Omit<NewRun, 'startTime'>>,
   options: SweepOptions,
 ): Promise<TrialReport[]> {
-  const workers = oneAtATime(pending) ? 1 : Math.min(options.workers, pending.length);
-  if (workers < Math.min(options.workers, pending.length)) {
+  const wanted = Math.min(options.workers, pending.length);
+  const workers = oneAtATime(pending) ? 1 : wanted;
+  if (workers < wanted) {
     options.onEvent({ type: 'warning', message: 'tfjs-node breaks when several worker threads load it (tfjs #8388): trials that may use it run one at a time' });
   }
   const pool: Pool = new Piscina({ filename: new URL('./worker.js', import.meta.url).href, minThreads: workers, maxThreads: workers });
@@ -131,7 +132,8 @@ async function trainAll(
 
 /** Trials that may train on tfjs-node: it cannot be loaded by more than one thread of a process. */
 function oneAtATime(trials: Trial[]): boolean {
-  return trials.some((t) => t.config.engine.backend === 'tensorflow' || (t.config.engine.backend === 'auto' && tensorflowInstalled()));
+  const backends = new Set(trials.map((t) => t.config.engine.backend));
+  return backends.has('tensorflow') || (backends.has('auto') && tensorflowInstalled());
 }
 
 async function trainOne(trial: Trial, spec: NewRun, experimentId: string, pool: Pool, options: SweepOptions): Promise<TrialReport> {
@@ -155,8 +157,8 @@ async function trainOne(trial: Trial, spec: NewRun, experimentId: string, pool: 
   const endReceived = new Promise<void>((resolve) => (ended = resolve));
   const handle = (message: TrialMessage): void => {
     if (message.type === 'end') return ended();
-    if (message.type === 'warning') return onEvent({ type: 'warning', message: `trial ${trial.id} (${trial.label}): ${message.message}` });
     recorder.record(message);
+    if (message.type === 'warning') onEvent({ type: 'warning', message: `trial ${trial.id} (${trial.label}): ${message.message}` });
     if (message.type === 'epoch') onEvent({ type: 'trial-epoch', trial, epoch: message, epochs: trial.config.train.epochs });
     if (message.type === 'progress') onEvent({ type: 'trial-progress', trial, progress: message, epochs: trial.config.train.epochs });
   };
