@@ -1,110 +1,66 @@
 // Fused GRU, gate blocks r, z, h̃ (see ../cells/gru.ts for the equations). The candidate's
-// recurrent product needs R_t first, so W_h is used as two matrices: W_h,rz [h, 2h] and W_hh [h, h].
+// recurrent product needs R_t first, so W_h is used as two matrices, its column blocks
+// W_h,rz [h, 2h] and W_hh [h, h].
 
-import * as tf from '@tensorflow/tfjs';
-import { give, take } from './pool.js';
-import { gram, productInto } from './products.js';
-import { type FusedCell, type Sequence, previousStates, sigmoid, stepAt, tanh } from './sequence.js';
-
-function splitRecurrent(wh: tf.Tensor2D, h: number): [tf.Tensor2D, tf.Tensor2D] {
-  return tf.split(wh, [2 * h, h], 1) as [tf.Tensor2D, tf.Tensor2D];
-}
+import { type Buf, at, clone, give, take } from './pool.js';
+import { columns, gramInto, matrix, packed, packedTranspose, product } from './products.js';
+import { type FusedCell, type Sequence, previousStates, stepAt } from './sequence.js';
+import { kernels } from './wasm.js';
 
 export const fusedGru: FusedCell = {
   gates: 3,
   stateSize: 1,
-  forward(seq: Sequence, xw: Float32Array, wh: tf.Tensor2D, state0: Float32Array[]) {
+  forward(seq: Sequence, xw: Buf, wh: Buf, state0: Buf[]) {
     const { steps, batch, hidden: h } = seq;
     const block = batch * h;
-    const h0 = state0[0] as Float32Array;
+    const h0 = state0[0] as Buf;
+    const whM = matrix(wh, h, 3 * h);
+    const whRz = packed(columns(whM, 0, 2 * h));
+    const whH = packed(columns(whM, 2 * h, h));
     const hs = take(steps * block);
     // saved for BPTT: r, z, h̃ per step ([steps·batch, 3h]) and R_t ⊙ H_{t−1}
     const acts = take(steps * block * 3);
     const rhs = take(steps * block);
     const rz = take(block * 2);
     const cand = take(block);
-    const [whRz, whH] = splitRecurrent(wh, h);
-    let prev = h0;
+    let prev = h0.ptr;
     for (let s = 0; s < steps; s++) {
       const off = stepAt(seq, s) * block;
-      productInto(rz, prev, batch, whRz);
-      for (let b = 0; b < batch; b++) {
-        const xRow = off * 3 + b * 3 * h;
-        for (let j = 0; j < h; j++) {
-          const r = sigmoid((xw[xRow + j] as number) + (rz[b * 2 * h + j] as number));
-          acts[xRow + j] = r;
-          acts[xRow + h + j] = sigmoid((xw[xRow + h + j] as number) + (rz[b * 2 * h + h + j] as number));
-          rhs[off + b * h + j] = r * (prev[b * h + j] as number);
-        }
-      }
-      productInto(cand, rhs.subarray(off, off + block), batch, whH);
-      for (let b = 0; b < batch; b++) {
-        const xRow = off * 3 + b * 3 * h;
-        for (let j = 0; j < h; j++) {
-          const n = tanh((xw[xRow + 2 * h + j] as number) + (cand[b * h + j] as number));
-          const z = acts[xRow + h + j] as number;
-          acts[xRow + 2 * h + j] = n;
-          hs[off + b * h + j] = z * (prev[b * h + j] as number) + (1 - z) * n;
-        }
-      }
-      prev = hs.subarray(off, off + block);
+      product(matrix(rz, batch, 2 * h), matrix(prev, batch, h), whRz);
+      kernels.gruGatesStep(at(xw, off * 3), rz.ptr, prev, at(acts, off * 3), at(rhs, off), batch, h);
+      product(matrix(cand, batch, h), matrix(at(rhs, off), batch, h), whH);
+      kernels.gruOutputStep(at(xw, off * 3), cand.ptr, prev, at(acts, off * 3), at(hs, off), batch, h);
+      prev = at(hs, off);
     }
-    tf.dispose([whRz, whH]);
-    give(rz, cand);
+    give(rz, cand, whRz.buf, whH.buf);
     return {
       hs,
-      state: [prev.slice()],
+      state: [prev],
       release: () => give(hs, acts, rhs),
-      backward(dhs: Float32Array, dState: Float32Array[]) {
-        // dL/d of the r and z pre-activations, and of the candidate's, kept apart for the products
-        const dRz = take(steps * block * 2);
-        const dA = take(steps * block);
-        const dhNext = (dState[0] as Float32Array).slice();
-        const dRh = new Float32Array(block);
-        const dFromRz = new Float32Array(block);
+      backward(dhs: Buf, dState: Buf[]) {
+        const rows = steps * batch;
+        // dL/d of the gate pre-activations, which is dL/dxw
+        const dG = take(rows * 3 * h);
+        const dhNext = clone(dState[0] as Buf);
+        const dRh = take(block);
         const prevAll = previousStates(seq, hs, h0);
-        const [whRzT, whHT] = splitRecurrent(wh, h).map((w) => {
-          const t = tf.transpose(w);
-          w.dispose();
-          return t;
-        }) as [tf.Tensor2D, tf.Tensor2D];
+        const whRzT = packedTranspose(columns(whM, 0, 2 * h));
+        const whHT = packedTranspose(columns(whM, 2 * h, h));
         for (let s = steps - 1; s >= 0; s--) {
           const off = stepAt(seq, s) * block;
-          for (let b = 0; b < batch; b++) {
-            const aRow = off * 3 + b * 3 * h;
-            for (let j = 0; j < h; j++) {
-              const k = b * h + j;
-              const z = acts[aRow + h + j] as number;
-              const n = acts[aRow + 2 * h + j] as number;
-              const hPrev = prevAll[off + k] as number;
-              const dh = (dhs[off + k] as number) + (dhNext[k] as number);
-              dA[off + k] = dh * (1 - z) * (1 - n * n);
-              dRz[off * 2 + b * 2 * h + h + j] = dh * (hPrev - n) * z * (1 - z);
-              dhNext[k] = dh * z;
-            }
-          }
-          productInto(dRh, dA.subarray(off, off + block), batch, whHT);
-          for (let b = 0; b < batch; b++) {
-            const aRow = off * 3 + b * 3 * h;
-            for (let j = 0; j < h; j++) {
-              const k = b * h + j;
-              const r = acts[aRow + j] as number;
-              dRz[off * 2 + b * 2 * h + j] = (dRh[k] as number) * (prevAll[off + k] as number) * r * (1 - r);
-              dhNext[k] = (dhNext[k] as number) + (dRh[k] as number) * r;
-            }
-          }
-          productInto(dFromRz, dRz.subarray(off * 2, (off + block) * 2), batch, whRzT);
-          for (let k = 0; k < block; k++) dhNext[k] = (dhNext[k] as number) + (dFromRz[k] as number);
+          const dGt = matrix(at(dG, off * 3), batch, 3 * h);
+          kernels.gruBackwardOutputStep(dGt.ptr, at(dhs, off), dhNext.ptr, at(prevAll, off), at(acts, off * 3), batch, h);
+          product(matrix(dRh, batch, h), columns(dGt, 2 * h, h), whHT);
+          kernels.gruBackwardGatesStep(dGt.ptr, dRh.ptr, at(prevAll, off), at(acts, off * 3), dhNext.ptr, batch, h);
+          product(matrix(dhNext, batch, h), columns(dGt, 0, 2 * h), whRzT, true);
         }
-        tf.dispose([whRzT, whHT]);
-        const dxw = take(steps * block * 3);
-        for (let row = 0; row < steps * batch; row++) {
-          dxw.set(dRz.subarray(row * 2 * h, (row + 1) * 2 * h), row * 3 * h);
-          dxw.set(dA.subarray(row * h, (row + 1) * h), row * 3 * h + 2 * h);
-        }
-        const dWh = tf.tidy(() => tf.concat([gram(prevAll, h, dRz, 2 * h), gram(rhs, h, dA, h)], 1)) as tf.Tensor2D;
-        give(prevAll, hs, acts, rhs, dRz, dA);
-        return { dxw, dWh, dState0: [dhNext] };
+        const dWhBuf = take(h * 3 * h);
+        const dWh = matrix(dWhBuf, h, 3 * h);
+        const dGAll = matrix(dG, rows, 3 * h);
+        gramInto(columns(dWh, 0, 2 * h), matrix(prevAll, rows, h), columns(dGAll, 0, 2 * h));
+        gramInto(columns(dWh, 2 * h, h), matrix(rhs, rows, h), columns(dGAll, 2 * h, h));
+        give(whRzT.buf, whHT.buf, dRh, prevAll, hs, acts, rhs);
+        return { dxw: dG, dWh: dWhBuf, dState0: [dhNext] };
       },
     };
   },

@@ -1,6 +1,7 @@
 // One recurrent layer and direction as a single differentiable tfjs operation (tf.customGrad):
-// one forward call runs the whole time loop, one backward call runs BPTT, instead of dozens of
-// tiny tfjs ops per step on the autodiff tape. The layer reads either token ids (one-hot input:
+// one forward call runs the whole time loop, one backward call runs BPTT, on the kernels of
+// ./wasm.ts instead of dozens of tiny tfjs ops per step on the autodiff tape. Tensors cross into
+// the kernels' memory once per call each way. The layer reads either token ids (one-hot input:
 // X·W_x is then a row gather of W_x and its gradient a scatter-add, far cheaper than a one-hot
 // product) or a dense input X, whose projection X·W_x and gradients are one product each.
 
@@ -9,10 +10,11 @@ import type { ModelConfig } from '../../config/types.js';
 import type { CellState } from '../cells/index.js';
 import { fusedGru } from './gru.js';
 import { fusedLstm } from './lstm.js';
-import { give, take } from './pool.js';
-import { gram, valuesOf } from './products.js';
+import { type Buf, give, take, taken, view } from './pool.js';
+import { gramInto, matrix, valuesOf } from './products.js';
 import { fusedRnn } from './rnn.js';
 import type { FusedCell, Sequence } from './sequence.js';
+import { kernels } from './wasm.js';
 
 export function fusedCellFor(model: Pick<ModelConfig, 'cell' | 'nonlinearity'>): FusedCell {
   switch (model.cell) {
@@ -38,24 +40,25 @@ export interface LayerWeights {
  * xw = X·W_x + b, [rows, G·h], for one-hot X: the rows of W_x the ids pick, plus b. Only those rows
  * are read: W_x has a row per vocabulary entry, 20k and more for words.
  */
-function projectIds(ids: Int32Array, wx: Float32Array, b: Float32Array): Float32Array {
+function projectIds(ids: Int32Array, wx: Float32Array, b: Float32Array): Buf {
   const width = b.length;
-  const out = take(ids.length * width);
+  const xw = take(ids.length * width);
+  const out = view(xw);
   for (let r = 0; r < ids.length; r++) {
     const src = (ids[r] as number) * width;
     const dst = r * width;
     for (let j = 0; j < width; j++) out[dst + j] = (wx[src + j] as number) + (b[j] as number);
   }
-  return out;
+  return xw;
 }
 
-function projectDense(x: tf.Tensor2D, wx: tf.Tensor2D, b: tf.Tensor1D): Float32Array {
+function projectDense(x: tf.Tensor2D, wx: tf.Tensor2D, b: tf.Tensor1D): Buf {
   // Read outside tidy: tidy walks what its function returns, and a typed array it walks index by
   // index (seconds per epoch for [rows, G·h]).
   const xw = tf.tidy(() => tf.add(tf.matMul(x, wx), b));
-  const values = xw.dataSync() as Float32Array;
+  const buf = taken(valuesOf(xw));
   xw.dispose();
-  return values;
+  return buf;
 }
 
 /**
@@ -78,11 +81,24 @@ function oneHotGrads(ids: Int32Array, d: Float32Array, vocab: number, width: num
 }
 
 /** dL/dX, dL/dW_x and dL/db for a dense input X: two products and a column sum. */
-function denseGrads(x: tf.Tensor2D, wx: tf.Tensor2D, d: Float32Array): [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D] {
-  return tf.tidy(() => {
-    const dxw = tf.tensor2d(d, [x.shape[0], wx.shape[1]]);
-    return [tf.matMul(dxw, tf.transpose(wx)), gram(x.dataSync() as Float32Array, x.shape[1], d, wx.shape[1]), tf.sum(dxw, 0)];
+function denseGrads(x: tf.Tensor2D, wx: tf.Tensor2D, dxw: Buf): [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D] {
+  const [rows, inputs] = x.shape;
+  const width = wx.shape[1];
+  const xBuf = taken(valuesOf(x));
+  const dWx = take(inputs * width);
+  gramInto(matrix(dWx, inputs, width), matrix(xBuf, rows, inputs), matrix(dxw, rows, width));
+  const dWxTensor = tf.tensor2d(view(dWx).slice(), [inputs, width]);
+  give(xBuf, dWx);
+  const grads = tf.tidy(() => {
+    const d = tf.tensor2d(view(dxw).slice(), [rows, width]);
+    return [tf.matMul(d, tf.transpose(wx)), tf.sum(d, 0)] as [tf.Tensor2D, tf.Tensor1D];
   });
+  return [grads[0], dWxTensor, grads[1]];
+}
+
+/** `count` floats at address `ptr` of the kernels' memory; valid until the next take(). */
+function floatsAt(ptr: number, count: number): Float32Array {
+  return new Float32Array(kernels.memory.buffer, ptr, count);
 }
 
 /**
@@ -103,6 +119,7 @@ export function fusedLayer(
   const [batch, hidden] = (state0[0] as tf.Tensor2D).shape;
   const seq: Sequence = { steps, batch, hidden, reverse };
   const rows = steps * batch;
+  const block = batch * hidden;
   const width = cell.gates * hidden;
   const ids = 'ids' in input ? input.ids : undefined;
   // customGrad returns one tensor: H for every step, then the extra state parts' final values.
@@ -112,27 +129,35 @@ export function fusedLayer(
     const x = ids ? undefined : (inputs[0] as tf.Tensor2D);
     const [wx, b, wh, ...s0] = (ids ? inputs : inputs.slice(1)) as [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, ...tf.Tensor2D[]];
     if (x) save([x]);
-    const xw = ids ? projectIds(ids, valuesOf(wx), b.dataSync() as Float32Array) : projectDense(x as tf.Tensor2D, wx, b);
-    const run = cell.forward(seq, xw, wh, s0.map((t) => t.dataSync() as Float32Array));
-    if (ids) give(xw);
-    const packed = new Float32Array((rows + (cell.stateSize - 1) * batch) * hidden);
-    packed.set(run.hs);
-    run.state.slice(1).forEach((part, i) => packed.set(part, (rows + i * batch) * hidden));
+    const xw = ids ? projectIds(ids, valuesOf(wx), valuesOf(b)) : projectDense(x as tf.Tensor2D, wx, b);
+    const whBuf = taken(valuesOf(wh));
+    const s0Bufs = s0.map((t) => taken(valuesOf(t)));
+    const run = cell.forward(seq, xw, whBuf, s0Bufs);
+    give(xw);
+    const packed = new Float32Array(rows * hidden + (cell.stateSize - 1) * block);
+    packed.set(view(run.hs));
+    run.state.slice(1).forEach((ptr, i) => packed.set(floatsAt(ptr, block), rows * hidden + i * block));
     // Evaluation and generation never call backward: their buffers go back now, or every
-    // validation batch would take training-sized buffers from the pool and drop them.
-    if (!differentiable) run.release();
+    // validation batch would take training-sized buffers from the pool and keep them.
+    if (!differentiable) {
+      run.release();
+      give(whBuf, ...s0Bufs);
+    }
     return {
       value: tf.tensor2d(packed, [packed.length / hidden, hidden]),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const dPacked = dy.dataSync() as Float32Array;
-        const dState = [new Float32Array(batch * hidden)];
-        for (let i = 1; i < cell.stateSize; i++) {
-          dState.push(dPacked.slice((rows + (i - 1) * batch) * hidden, (rows + i * batch) * hidden));
-        }
-        const g = run.backward(dPacked.subarray(0, rows * hidden), dState);
-        const common = [g.dWh, ...g.dState0.map((d) => tf.tensor2d(d, [batch, hidden]))];
-        const inputGrads = ids ? oneHotGrads(ids, g.dxw, wx.shape[0], width) : denseGrads(saved[0] as tf.Tensor2D, wx, g.dxw);
-        give(g.dxw);
+        const dPacked = valuesOf(dy);
+        const dhs = taken(dPacked.subarray(0, rows * hidden));
+        // H's final value is also a row block of hs: its gradient arrives through dhs
+        const dState = [taken(new Float32Array(block))];
+        for (let i = 1; i < cell.stateSize; i++) dState.push(taken(dPacked.subarray(rows * hidden + (i - 1) * block, rows * hidden + i * block)));
+        const g = run.backward(dhs, dState);
+        const common = [
+          tf.tensor2d(view(g.dWh).slice(), [hidden, width]),
+          ...g.dState0.map((d) => tf.tensor2d(view(d).slice(), [batch, hidden])),
+        ];
+        const inputGrads = ids ? oneHotGrads(ids, view(g.dxw), wx.shape[0], width) : denseGrads(saved[0] as tf.Tensor2D, wx, g.dxw);
+        give(dhs, ...dState, g.dxw, g.dWh, ...g.dState0, whBuf, ...s0Bufs);
         return [...inputGrads, ...common];
       },
     };

@@ -1,28 +1,69 @@
-// Reused Float32Arrays for the fused layers' per-minibatch buffers (tens of MB per minibatch for an
-// LSTM at 256 hidden). Allocating them afresh made V8 collect garbage on a second core, which a
-// parallel sweep needs for its other worker. A buffer comes back with stale contents: takers
-// write every element before reading it. Only buffers no tensor refers to any longer are given
-// back (tfjs's cpu backend keeps the very array a tensor was made from). Per thread, bounded.
+// Buffers in the kernels' memory (./wasm.ts) for the fused layers' per-minibatch data: tens of
+// MB per minibatch for an LSTM at 256 hidden. Given-back buffers are reused by exact length, which
+// repeats from one minibatch to the next, so after the first minibatch nothing is allocated and
+// nothing is left for a garbage collector (which would take the second core a parallel sweep
+// needs). A buffer comes back with stale contents: takers write every element before reading it.
+//
+// A buffer is an address, not a Float32Array: growing the memory detaches every view of it, so
+// views are made just before use (view()) and never kept across a take().
 
-const MAX_POOLED_BYTES = 128 * 2 ** 20;
-const free = new Map<number, Float32Array[]>();
-let pooledBytes = 0;
+import { kernels } from './wasm.js';
 
-/** A Float32Array of length n, from the pool when one is free; its contents are arbitrary. */
-export function take(n: number): Float32Array {
-  const reused = free.get(n)?.pop();
-  if (!reused) return new Float32Array(n);
-  pooledBytes -= reused.byteLength;
-  return reused;
+export interface Buf {
+  /** byte offset in the kernels' memory, 16-byte aligned */
+  readonly ptr: number;
+  /** float32 elements */
+  readonly length: number;
 }
 
-/** Returns whole arrays (from take) that nothing reads any more. */
-export function give(...arrays: Float32Array[]): void {
-  for (const a of arrays) {
-    if (pooledBytes + a.byteLength > MAX_POOLED_BYTES) continue;
-    const list = free.get(a.length) ?? [];
-    list.push(a);
-    free.set(a.length, list);
-    pooledBytes += a.byteLength;
+// The kernels read up to three floats past a row's end (see kernels/vector.ts): every buffer has a
+// vector's worth of slack after it, so that those reads stay inside the memory.
+const SLACK_BYTES = 16;
+const PAGE_BYTES = 65536;
+
+const free = new Map<number, number[]>();
+let top = kernels.heapBase();
+
+/** A buffer of n floats; its contents are arbitrary. */
+export function take(n: number): Buf {
+  const reused = free.get(n)?.pop();
+  if (reused !== undefined) return { ptr: reused, length: n };
+  const ptr = top;
+  top += Math.ceil((n * 4 + SLACK_BYTES) / 16) * 16;
+  const { memory } = kernels;
+  if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / PAGE_BYTES));
+  return { ptr, length: n };
+}
+
+/** Returns buffers (from take) that nothing reads any more. */
+export function give(...bufs: Buf[]): void {
+  for (const b of bufs) {
+    const list = free.get(b.length) ?? [];
+    list.push(b.ptr);
+    free.set(b.length, list);
   }
+}
+
+/** A view of `length` floats of b from element `start`; valid until the next take(). */
+export function view(b: Buf, start = 0, length = b.length - start): Float32Array {
+  return new Float32Array(kernels.memory.buffer, b.ptr + start * 4, length);
+}
+
+/** A buffer holding a copy of `values`. */
+export function taken(values: Float32Array): Buf {
+  const b = take(values.length);
+  view(b).set(values);
+  return b;
+}
+
+/** A new buffer holding a copy of b. */
+export function clone(b: Buf): Buf {
+  const out = take(b.length);
+  new Float32Array(kernels.memory.buffer).copyWithin(out.ptr / 4, b.ptr / 4, b.ptr / 4 + b.length);
+  return out;
+}
+
+/** The address of element i of b. */
+export function at(b: Buf, i: number): number {
+  return b.ptr + i * 4;
 }

@@ -1,54 +1,75 @@
-// The matrix products of the fused layers. They run on whatever tfjs backend is active (on wasm:
-// XNNPACK's SIMD GEMM, measured at 22–30 GFLOP/s for this engine's shapes) with JavaScript
-// buffers on the left and no transposed operand: tfjs-wasm leaves XNNPACK for a naive loop
-// (1–2 GFLOP/s) as soon as either operand is transposed, so transposes are made explicitly.
+// The matrix products of the fused layers, on the kernels' gemm (./kernels/gemm.ts): operands are
+// buffers in the kernels' memory, and a gate block of a wider matrix is an operand through its
+// row stride. A weight matrix is packed once per layer call and serves every time step.
 
 import * as tf from '@tensorflow/tfjs';
 import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { give, take } from './pool.js';
+import { type Buf, give, take } from './pool.js';
+import { kernels } from './wasm.js';
 
-/** out[m, n] = a[m, k] · w[k, n]; `a` and `out` are row-major views. */
-export function productInto(out: Float32Array, a: Float32Array, m: number, w: tf.Tensor2D): void {
-  const [k] = w.shape;
-  const lhs = tf.tensor2d(a, [m, k]);
-  const res = tf.matMul(lhs, w);
-  out.set(valuesOf(res));
-  lhs.dispose();
-  res.dispose();
+/** A matrix in the kernels' memory: `rows` rows of `cols` floats, `stride` floats apart. */
+export interface Matrix {
+  ptr: number;
+  rows: number;
+  cols: number;
+  stride: number;
+}
+
+/** The whole of a buffer as a [rows, cols] matrix. */
+export function matrix(b: Buf | number, rows: number, cols: number): Matrix {
+  return { ptr: typeof b === 'number' ? b : b.ptr, rows, cols, stride: cols };
+}
+
+/** `cols` columns of m from column `from`: a gate block. */
+export function columns(m: Matrix, from: number, cols: number): Matrix {
+  return { ptr: m.ptr + from * 4, rows: m.rows, cols, stride: m.stride };
+}
+
+/** A right-hand operand packed for the kernels' gemm: [k, n] as panels of 8 columns. */
+export interface Packed {
+  buf: Buf;
+  k: number;
+  n: number;
+}
+
+/** w packed as a right-hand operand; given back with give(packed.buf). */
+export function packed(w: Matrix): Packed {
+  const buf = take(kernels.panelsSize(w.rows, w.cols));
+  kernels.packPanels(buf.ptr, w.ptr, w.stride, false, w.rows, w.cols);
+  return { buf, k: w.rows, n: w.cols };
+}
+
+/** wᵀ packed as a right-hand operand, read from w with no transpose made. */
+export function packedTranspose(w: Matrix): Packed {
+  const buf = take(kernels.panelsSize(w.cols, w.rows));
+  kernels.packPanels(buf.ptr, w.ptr, w.stride, true, w.cols, w.rows);
+  return { buf, k: w.cols, n: w.rows };
+}
+
+function gemm(out: Matrix, a: Matrix, aTransposed: boolean, w: Packed, accumulate: boolean): void {
+  const m = aTransposed ? a.cols : a.rows;
+  const scratch = take(kernels.quadsSize(m, w.k));
+  kernels.gemm(out.ptr, out.stride, a.ptr, a.stride, aTransposed, w.buf.ptr, m, w.k, w.n, accumulate, scratch.ptr);
+  give(scratch);
+}
+
+/** out = a·w, or out += a·w when `accumulate` */
+export function product(out: Matrix, a: Matrix, w: Packed, accumulate = false): void {
+  gemm(out, a, false, w, accumulate);
+}
+
+/** out = aᵀ·d for a [n, p] and d [n, q]: a weight gradient summed over n rows. */
+export function gramInto(out: Matrix, a: Matrix, d: Matrix): void {
+  const panels = packed(d);
+  gemm(out, a, true, panels, false);
+  give(panels.buf);
 }
 
 /**
  * A tensor's values, to read before the tensor is disposed or changed. On wasm they are read
- * where they lie: dataSync would copy them into a fresh array first, 70+ garbage arrays per
- * minibatch for the collector.
+ * where they lie: dataSync would copy them into a fresh array first.
  */
 export function valuesOf(t: tf.Tensor): Float32Array {
   const backend = tf.backend();
   return (backend instanceof BackendWasm ? backend.typedArrayFromHeap(t) : t.dataSync()) as Float32Array;
-}
-
-/** a[rows, cols] transposed into a new [cols, rows] array. */
-export function transposed(a: Float32Array, rows: number, cols: number): Float32Array {
-  const out = take(a.length);
-  // Blocked so that both the reads and the writes stay within a few cache lines.
-  const blk = 32;
-  for (let i0 = 0; i0 < rows; i0 += blk) {
-    const i1 = Math.min(i0 + blk, rows);
-    for (let j0 = 0; j0 < cols; j0 += blk) {
-      const j1 = Math.min(j0 + blk, cols);
-      for (let i = i0; i < i1; i++) {
-        for (let j = j0; j < j1; j++) out[j * rows + i] = a[i * cols + j] as number;
-      }
-    }
-  }
-  return out;
-}
-
-/** aᵀ·d as a tensor [p, q], for a [n, p] and d [n, q]: a weight gradient summed over n rows. */
-export function gram(a: Float32Array, p: number, d: Float32Array, q: number): tf.Tensor2D {
-  const n = a.length / p;
-  const aT = transposed(a, n, p);
-  const product = tf.tidy(() => tf.matMul(tf.tensor2d(aT, [p, n]), tf.tensor2d(d, [n, q]))) as tf.Tensor2D;
-  give(aT);
-  return product;
 }

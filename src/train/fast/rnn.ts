@@ -1,53 +1,47 @@
 // Fused vanilla RNN: H_t = φ(xw_t + H_{t−1}·W_h), φ = tanh or relu (see ../cells/rnn.ts).
 
-import * as tf from '@tensorflow/tfjs';
-import { give, take } from './pool.js';
-import { gram, productInto } from './products.js';
-import { type FusedCell, type Sequence, previousStates, stepAt, tanh } from './sequence.js';
+import { type Buf, at, clone, give, take } from './pool.js';
+import { gramInto, matrix, packed, packedTranspose, product } from './products.js';
+import { type FusedCell, type Sequence, previousStates, stepAt } from './sequence.js';
+import { kernels } from './wasm.js';
 
 export function fusedRnn(nonlinearity: 'tanh' | 'relu'): FusedCell {
   const relu = nonlinearity === 'relu';
   return {
     gates: 1,
     stateSize: 1,
-    forward(seq: Sequence, xw: Float32Array, wh: tf.Tensor2D, state0: Float32Array[]) {
-      const { steps, batch, hidden } = seq;
-      const block = batch * hidden;
-      const h0 = state0[0] as Float32Array;
+    forward(seq: Sequence, xw: Buf, wh: Buf, state0: Buf[]) {
+      const { steps, batch, hidden: h } = seq;
+      const block = batch * h;
+      const h0 = state0[0] as Buf;
+      const whM = matrix(wh, h, h);
+      const whP = packed(whM);
       const hs = take(steps * block);
-      const rec = take(block);
-      let prev = h0;
+      let prev = h0.ptr;
       for (let s = 0; s < steps; s++) {
-        const off = stepAt(seq, s) * block;
-        productInto(rec, prev, batch, wh);
-        for (let i = 0; i < block; i++) {
-          const a = (xw[off + i] as number) + (rec[i] as number);
-          hs[off + i] = relu ? (a > 0 ? a : 0) : tanh(a);
-        }
-        prev = hs.subarray(off, off + block);
+        const ht = at(hs, stepAt(seq, s) * block);
+        product(matrix(ht, batch, h), matrix(prev, batch, h), whP);
+        kernels.rnnForwardStep(ht, at(xw, stepAt(seq, s) * block), block, relu);
+        prev = ht;
       }
-      give(rec);
+      give(whP.buf);
       return {
         hs,
-        state: [prev.slice()],
+        state: [prev],
         release: () => give(hs),
-        backward(dhs: Float32Array, dState: Float32Array[]) {
+        backward(dhs: Buf, dState: Buf[]) {
           const dG = take(steps * block);
-          let dNext = (dState[0] as Float32Array).slice();
-          const whT = tf.transpose(wh);
+          const dNext = clone(dState[0] as Buf);
+          const whT = packedTranspose(whM);
           for (let s = steps - 1; s >= 0; s--) {
             const off = stepAt(seq, s) * block;
-            for (let i = 0; i < block; i++) {
-              const dh = (dhs[off + i] as number) + (dNext[i] as number);
-              const hv = hs[off + i] as number;
-              dG[off + i] = relu ? (hv > 0 ? dh : 0) : dh * (1 - hv * hv);
-            }
-            productInto(dNext, dG.subarray(off, off + block), batch, whT);
+            kernels.rnnBackwardStep(at(dG, off), at(dhs, off), dNext.ptr, at(hs, off), block, relu);
+            product(matrix(dNext, batch, h), matrix(at(dG, off), batch, h), whT);
           }
-          whT.dispose();
           const prevAll = previousStates(seq, hs, h0);
-          const dWh = gram(prevAll, hidden, dG, hidden);
-          give(prevAll, hs);
+          const dWh = take(h * h);
+          gramInto(matrix(dWh, h, h), matrix(prevAll, steps * batch, h), matrix(dG, steps * batch, h));
+          give(whT.buf, prevAll, hs);
           return { dxw: dG, dWh, dState0: [dNext] };
         },
       };

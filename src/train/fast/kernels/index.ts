@@ -1,0 +1,13 @@
+// The fused layers' WebAssembly kernels (compiled by AssemblyScript into kernels.wasm, loaded by
+// ../wasm.ts): matrix products and, per cell, the elementwise part of one time step. All
+// addresses are byte offsets into the module's memory, all sizes element counts.
+
+export { gemm, packPanels, panelsSize, quadsSize } from './gemm';
+export { rnnForwardStep, rnnBackwardStep } from './rnn';
+export { lstmForwardStep, lstmBackwardStep } from './lstm';
+export { gruGatesStep, gruOutputStep, gruBackwardOutputStep, gruBackwardGatesStep } from './gru';
+
+/** The first byte past the module's own static data: the host allocates from here on. */
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~15;
+}

@@ -1,0 +1,57 @@
+// The fused layers' WebAssembly kernels (./kernels/, AssemblyScript compiled to kernels.wasm by
+// `npm run build`): one instance per thread, with a memory of its own that ./pool.ts allocates
+// from. Own kernels rather than tfjs ops: a time step is one product and one elementwise pass over
+// memory the next step reads, with no tensor made, no kernel looked up and no JavaScript loop over
+// elements (tfjs-wasm's per-op cost was a third of an LSTM minibatch).
+
+import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+
+type Ptr = number;
+
+export interface Kernels {
+  memory: WebAssembly.Memory;
+  heapBase(): Ptr;
+  panelsSize(k: number, n: number): number;
+  quadsSize(m: number, k: number): number;
+  packPanels(dst: Ptr, w: Ptr, ldw: number, transposed: boolean, k: number, n: number): void;
+  gemm(out: Ptr, ldo: number, a: Ptr, lda: number, aTransposed: boolean, panels: Ptr, m: number, k: number, n: number, acc: boolean, scratch: Ptr): void;
+  rnnForwardStep(ht: Ptr, xw: Ptr, count: number, relu: boolean): void;
+  rnnBackwardStep(dg: Ptr, dhs: Ptr, dNext: Ptr, ht: Ptr, count: number, relu: boolean): void;
+  lstmForwardStep(xw: Ptr, g: Ptr, cPrev: Ptr, acts: Ptr, c: Ptr, tc: Ptr, ht: Ptr, batch: number, h: number): void;
+  lstmBackwardStep(dg: Ptr, dhs: Ptr, dhNext: Ptr, dcNext: Ptr, acts: Ptr, cPrev: Ptr, tc: Ptr, batch: number, h: number): void;
+  gruGatesStep(xw: Ptr, rz: Ptr, prev: Ptr, acts: Ptr, rh: Ptr, batch: number, h: number): void;
+  gruOutputStep(xw: Ptr, cand: Ptr, prev: Ptr, acts: Ptr, ht: Ptr, batch: number, h: number): void;
+  gruBackwardOutputStep(dg: Ptr, dhs: Ptr, dhNext: Ptr, prev: Ptr, acts: Ptr, batch: number, h: number): void;
+  gruBackwardGatesStep(dg: Ptr, dRh: Ptr, prev: Ptr, acts: Ptr, dhNext: Ptr, batch: number, h: number): void;
+}
+
+/** Which build of the kernels this thread runs: with fused multiply-adds (relaxed SIMD) or without. */
+export type KernelBuild = 'relaxed-simd' | 'simd';
+
+function read(name: string): Uint8Array {
+  const file = new URL(name, import.meta.url);
+  try {
+    return readFileSync(file);
+  } catch {
+    throw new Error(`${file.pathname} is missing: run \`npm run build\` (it compiles the kernels with AssemblyScript)`);
+  }
+}
+
+/** The relaxed-SIMD build where this V8 runs it (products 1.2–2× faster), else the SIMD build. */
+export function chooseBuild(): KernelBuild {
+  const relaxed = read('./kernels-relaxed.wasm');
+  // Node 20's V8 (11.3) has relaxed SIMD behind this flag; from V8 11.4 (Node 22) it is on. The
+  // flag is read when a module is compiled, so setting it now is in time.
+  if (!WebAssembly.validate(relaxed)) setFlagsFromString('--experimental-wasm-relaxed-simd');
+  return WebAssembly.validate(relaxed) ? 'relaxed-simd' : 'simd';
+}
+
+/** An instance of one build of the kernels, with a memory of its own. */
+export function instantiate(build: KernelBuild): Kernels {
+  const bytes = read(build === 'relaxed-simd' ? './kernels-relaxed.wasm' : './kernels.wasm');
+  return new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as Kernels;
+}
+
+export const kernelBuild: KernelBuild = chooseBuild();
+export const kernels: Kernels = instantiate(kernelBuild);
