@@ -60,6 +60,7 @@ test('a 3-trial sweep trains on 2 workers and MLflow reads every run back', asyn
     assert.equal(run.data.tags['mlflow.source.type'], 'LOCAL');
     assert.equal(run.data.params['model.hidden_size'], '16');
     assert.equal(run.data.params.backend, 'wasm');
+    assert.match(run.data.params.kernels ?? '', /^(relaxed-simd|simd)$/);
     const vocab = Number(run.data.params.vocab_size);
     assert.ok(vocab > 20 && vocab < 100, `vocab_size ${vocab}`);
     for (const key of ['train_perplexity', 'val_perplexity', 'tokens_per_second', 'grad_norm', 'lr']) {

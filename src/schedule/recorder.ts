@@ -49,6 +49,7 @@ export class TrialRecorder {
           vocab_size: String(event.vocabSize),
           param_count: String(event.paramCount),
           backend: event.backend,
+          kernels: event.kernels,
           train_tokens: String(event.trainTokens),
           val_tokens: String(event.valTokens),
         });

@@ -7,6 +7,8 @@ export interface SetupEvent {
   paramCount: number;
   /** the tfjs backend actually in use */
   backend: string;
+  /** the build of the fast path's WebAssembly kernels in use ('relaxed-simd' or 'simd'); 'none' on the plain path */
+  kernels: string;
   trainTokens: number;
   valTokens: number;
 }

@@ -3,6 +3,8 @@
 
 import type { TrialConfig } from '../config/types.js';
 import { initBackend } from './backend.js';
+import { startAfresh } from './fast/pool.js';
+import { kernelBuild } from './fast/wasm.js';
 import { loadCorpusText } from './corpus.js';
 import { prepareDataset } from './dataset.js';
 import type { TrainEvent, TrainResult } from './events.js';
@@ -25,6 +27,7 @@ export async function runTrial(config: TrialConfig, opts: TrialOptions): Promise
   const text = await loadCorpusText(config.data.corpus, opts.baseDir);
   const { vocab, train, val } = prepareDataset(text, config.data);
   const rng = new Rng(config.train.seed);
+  startAfresh();
   const model = RnnLM.init(config.model, vocab.size, rng.fork('init'), config.engine.path);
   try {
     opts.onEvent({
@@ -32,6 +35,7 @@ export async function runTrial(config: TrialConfig, opts: TrialOptions): Promise
       vocabSize: vocab.size,
       paramCount: model.paramCount,
       backend,
+      kernels: config.engine.path === 'fast' ? kernelBuild : 'none',
       trainTokens: train.length,
       valTokens: val.length,
     });

@@ -23,9 +23,12 @@ const PAGE_BYTES = 65536;
 
 const free = new Map<number, number[]>();
 let top = kernels.heapBase();
+/** buffers taken and not given back */
+let outstanding = 0;
 
 /** A buffer of n floats; its contents are arbitrary. */
 export function take(n: number): Buf {
+  outstanding++;
   const reused = free.get(n)?.pop();
   if (reused !== undefined) return { ptr: reused, length: n };
   const ptr = top;
@@ -38,10 +41,22 @@ export function take(n: number): Buf {
 /** Returns buffers (from take) that nothing reads any more. */
 export function give(...bufs: Buf[]): void {
   for (const b of bufs) {
+    outstanding--;
     const list = free.get(b.length) ?? [];
     list.push(b.ptr);
     free.set(b.length, list);
   }
+}
+
+/**
+ * Forgets every given-back buffer, when none is out, so that the next trial in this thread
+ * allocates from the start again: the memory then holds the largest trial's buffers, not the
+ * buffers of every size a sweep of model sizes ever used (a WebAssembly memory never shrinks).
+ */
+export function startAfresh(): void {
+  if (outstanding !== 0) return;
+  free.clear();
+  top = kernels.heapBase();
 }
 
 /** A view of `length` floats of b from element `start`; valid until the next take(). */
