@@ -90,6 +90,35 @@ for (const build of builds) {
     assert.deepEqual(mem.get(a, k.panelsSize(kk, n)), mem.get(b, k.panelsSize(kk, n)));
   });
 
+  test(`${build} one-hot input: bias added to gathered rows, gradient rows scattered back`, () => {
+    const k = instantiate(build);
+    const mem = arena(k);
+    const rng = new Rng(4);
+    const [rows, width, vocab] = [6, 7, 4];
+    const x = random(rng, rows * width);
+    const b = random(rng, width);
+    const xPtr = mem.put(x);
+    k.addBias(xPtr, mem.put(b), rows, width);
+    assertClose(mem.get(xPtr, rows * width), Array.from(x, (v, i) => v + (b[i % width] as number)), 'x + b');
+    const ids = Int32Array.from([3, 0, 3, 1, 3, 0]);
+    const d = random(rng, rows * width);
+    const dW = mem.put(new Float32Array(vocab * width));
+    const db = mem.put(new Float32Array(width));
+    const idPtr = mem.put(new Float32Array(ids.buffer)) // the ids' bits, as the kernel reads them;
+    k.scatterRows(dW, db, mem.put(d), idPtr, rows, width);
+    const expectedW = new Float64Array(vocab * width);
+    const expectedB = new Float64Array(width);
+    ids.forEach((id, r) => {
+      for (let j = 0; j < width; j++) {
+        expectedW[id * width + j] = (expectedW[id * width + j] as number) + (d[r * width + j] as number);
+        expectedB[j] = (expectedB[j] as number) + (d[r * width + j] as number);
+      }
+    });
+    // vocabulary row 2 is never picked: its gradient stays 0
+    assertClose(mem.get(dW, vocab * width), expectedW, 'dW_x');
+    assertClose(mem.get(db, width), expectedB, 'db');
+  });
+
   test(`${build} step kernels = their equations in float64, h not a multiple of 4`, () => {
     const k = instantiate(build);
     const mem = arena(k);

@@ -43,12 +43,14 @@ export interface LayerWeights {
 function projectIds(ids: Int32Array, wx: Float32Array, b: Float32Array): Buf {
   const width = b.length;
   const xw = take(ids.length * width);
+  const bias = taken(b);
   const out = view(xw);
   for (let r = 0; r < ids.length; r++) {
     const src = (ids[r] as number) * width;
-    const dst = r * width;
-    for (let j = 0; j < width; j++) out[dst + j] = (wx[src + j] as number) + (b[j] as number);
+    out.set(wx.subarray(src, src + width), r * width);
   }
+  kernels.addBias(xw.ptr, bias.ptr, ids.length, width);
+  give(bias);
   return xw;
 }
 
@@ -65,19 +67,17 @@ function projectDense(x: tf.Tensor2D, wx: tf.Tensor2D, b: tf.Tensor1D): Buf {
  * dL/dW_x and dL/db for one-hot input: dL/dxw's rows added into the rows of W_x they came from,
  * and db the column sums of dL/dxw.
  */
-function oneHotGrads(ids: Int32Array, d: Float32Array, vocab: number, width: number): [tf.Tensor2D, tf.Tensor1D] {
-  const dWx = new Float32Array(vocab * width);
-  const db = new Float32Array(width);
-  for (let r = 0; r < ids.length; r++) {
-    const dst = (ids[r] as number) * width;
-    const src = r * width;
-    for (let j = 0; j < width; j++) {
-      const g = d[src + j] as number;
-      dWx[dst + j] = (dWx[dst + j] as number) + g;
-      db[j] = (db[j] as number) + g;
-    }
-  }
-  return [tf.tensor2d(dWx, [vocab, width]), tf.tensor1d(db)];
+function oneHotGrads(ids: Int32Array, dxw: Buf, vocab: number, width: number): [tf.Tensor2D, tf.Tensor1D] {
+  const dWx = take(vocab * width);
+  const db = take(width);
+  const idBuf = take(ids.length);
+  view(dWx).fill(0);
+  view(db).fill(0);
+  new Int32Array(kernels.memory.buffer, idBuf.ptr, ids.length).set(ids);
+  kernels.scatterRows(dWx.ptr, db.ptr, dxw.ptr, idBuf.ptr, ids.length, width);
+  const grads: [tf.Tensor2D, tf.Tensor1D] = [tf.tensor2d(view(dWx).slice(), [vocab, width]), tf.tensor1d(view(db).slice())];
+  give(dWx, db, idBuf);
+  return grads;
 }
 
 /** dL/dX, dL/dW_x and dL/db for a dense input X: two products and a column sum. */
@@ -156,7 +156,7 @@ export function fusedLayer(
           tf.tensor2d(view(g.dWh).slice(), [hidden, width]),
           ...g.dState0.map((d) => tf.tensor2d(view(d).slice(), [batch, hidden])),
         ];
-        const inputGrads = ids ? oneHotGrads(ids, view(g.dxw), wx.shape[0], width) : denseGrads(saved[0] as tf.Tensor2D, wx, g.dxw);
+        const inputGrads = ids ? oneHotGrads(ids, g.dxw, wx.shape[0], width) : denseGrads(saved[0] as tf.Tensor2D, wx, g.dxw);
         give(dhs, ...dState, g.dxw, g.dWh, ...g.dState0, whBuf, ...s0Bufs);
         return [...inputGrads, ...common];
       },

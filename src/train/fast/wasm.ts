@@ -16,6 +16,8 @@ export interface Kernels {
   quadsSize(m: number, k: number): number;
   packPanels(dst: Ptr, w: Ptr, ldw: number, transposed: boolean, k: number, n: number): void;
   gemm(out: Ptr, ldo: number, a: Ptr, lda: number, aTransposed: boolean, panels: Ptr, m: number, k: number, n: number, acc: boolean, scratch: Ptr): void;
+  addBias(x: Ptr, b: Ptr, rows: number, width: number): void;
+  scatterRows(dW: Ptr, db: Ptr, d: Ptr, ids: Ptr, rows: number, width: number): void;
   rnnForwardStep(ht: Ptr, xw: Ptr, count: number, relu: boolean): void;
   rnnBackwardStep(dg: Ptr, dhs: Ptr, dNext: Ptr, ht: Ptr, count: number, relu: boolean): void;
   lstmForwardStep(xw: Ptr, g: Ptr, cPrev: Ptr, acts: Ptr, c: Ptr, tc: Ptr, ht: Ptr, batch: number, h: number): void;
