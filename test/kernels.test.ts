@@ -104,7 +104,7 @@ for (const build of builds) {
     const d = random(rng, rows * width);
     const dW = mem.put(new Float32Array(vocab * width));
     const db = mem.put(new Float32Array(width));
-    const idPtr = mem.put(new Float32Array(ids.buffer)) // the ids' bits, as the kernel reads them;
+    const idPtr = mem.put(new Float32Array(ids.buffer)); // the ids' bits, as the kernel reads them
     k.scatterRows(dW, db, mem.put(d), idPtr, rows, width);
     const expectedW = new Float64Array(vocab * width);
     const expectedB = new Float64Array(width);
