@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig, TrainConfig, TrialConfig } from '../src/config/types.js';
 import { initBackend } from '../src/train/backend.js';
 import { clipScale, globalNorm } from '../src/train/clip.js';
+import { buffersOut } from '../src/train/fast/pool.js';
 import type { EpochEvent, TrainEvent } from '../src/train/events.js';
 import { perplexity, timeMajor, trainModel } from '../src/train/loop.js';
 import { prepareDataset } from '../src/train/dataset.js';
@@ -43,18 +44,23 @@ engine: { backend: wasm }
   return { ...config, model: { ...config.model, ...model }, train: { ...config.train, ...train } };
 }
 
-async function run(config: TrialConfig, signal?: AbortSignal): Promise<{ events: TrainEvent[]; tensors: number[] }> {
+/** Per epoch: tfjs's tensor count, and the fast path's kernel buffers not given back. */
+async function run(config: TrialConfig, signal?: AbortSignal): Promise<{ events: TrainEvent[]; tensors: number[]; kernelBuffers: number[] }> {
   const events: TrainEvent[] = [];
   const tensors: number[] = [];
+  const kernelBuffers: number[] = [];
   await runTrial(config, {
     baseDir: corpusDir,
     signal,
     onEvent: (e) => {
       events.push(e);
-      if (e.type === 'epoch') tensors.push(tf.memory().numTensors);
+      if (e.type === 'epoch') {
+        tensors.push(tf.memory().numTensors);
+        kernelBuffers.push(buffersOut());
+      }
     },
   });
-  return { events, tensors };
+  return { events, tensors, kernelBuffers };
 }
 
 const epochsOf = (events: TrainEvent[]): EpochEvent[] => events.filter((e): e is EpochEvent => e.type === 'epoch');
@@ -110,7 +116,7 @@ test('the same seed reproduces a trial exactly; another seed does not', async ()
   assert.notDeepEqual(curve(a), curve(c));
 });
 
-test('no tensor leaks: the tensor count is the same after every epoch and back to its start after a trial', async () => {
+test('no leaks: the tensor count is the same after every epoch and back to its start after a trial; no kernel buffer is kept', async () => {
   const start = tf.memory().numTensors;
   const variants: [Partial<ModelConfig>, Partial<TrainConfig>][] = [
     [{}, {}],
@@ -119,9 +125,11 @@ test('no tensor leaks: the tensor count is the same after every epoch and back t
     [{}, { momentum: 0.9, lr_schedule: 'cosine' }],
   ];
   for (const [model, train] of variants) {
-    const { tensors } = await run(trialConfig(model, { epochs: 4, ...train }));
+    const { tensors, kernelBuffers } = await run(trialConfig(model, { epochs: 4, ...train }));
     assert.equal(new Set(tensors).size, 1, `tensor counts per epoch: ${tensors} (${JSON.stringify({ model, train })})`);
     assert.equal(tf.memory().numTensors, start);
+    assert.deepEqual(kernelBuffers, [0, 0, 0, 0], `kernel buffers out after each epoch (${JSON.stringify({ model, train })})`);
+    assert.equal(buffersOut(), 0);
   }
 });
 

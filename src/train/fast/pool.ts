@@ -48,6 +48,11 @@ export function give(...bufs: Buf[]): void {
   }
 }
 
+/** How many buffers are taken and not given back: 0 between minibatches, or buffers leak. */
+export function buffersOut(): number {
+  return outstanding;
+}
+
 /**
  * Forgets every given-back buffer, when none is out, so that the next trial in this thread
  * allocates from the start again: the memory then holds the largest trial's buffers, not the
