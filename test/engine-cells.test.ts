@@ -11,7 +11,7 @@ import type { ModelConfig } from '../src/config/types.js';
 import { modelConfig } from './support/model-config.js';
 import { CELL_VARIANTS, type Variant } from './support/variants.js';
 import { initBackend } from '../src/train/backend.js';
-import { type ModelState, RnnLM, crossEntropy } from '../src/train/model.js';
+import { type ModelState, RnnLM } from '../src/train/model.js';
 import { directionsOf, layerParamName } from '../src/train/layout.js';
 import { Rng } from '../src/train/rng.js';
 
@@ -199,7 +199,7 @@ for (const [label, overrides] of variants) {
     const targets = randomIds(rng, STEPS * BATCH);
     const zero = model.beginState(BATCH);
     const zeroRef = zero.map((parts) => parts.map((t) => t.arraySync()));
-    const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(ids, STEPS, zero).logits, targets));
+    const { value, grads } = tf.variableGrads(() => model.loss(ids, targets, STEPS, zero).loss);
     const params = paramsOf(model);
     const loss = (): number => refLoss(refForward(config, VOCAB, params, ids, STEPS, zeroRef).logits, targets);
     // Central differences on the float64 forward: truncation error ~eps² and rounding ~1e-16/eps,

@@ -11,7 +11,7 @@ import type { ModelConfig } from '../src/config/types.js';
 import { modelConfig } from './support/model-config.js';
 import { CELL_VARIANTS, type Variant } from './support/variants.js';
 import { initBackend } from '../src/train/backend.js';
-import { type EnginePath, type ModelState, RnnLM, crossEntropy } from '../src/train/model.js';
+import { type EnginePath, type ModelState, RnnLM } from '../src/train/model.js';
 import { Rng } from '../src/train/rng.js';
 
 const VOCAB = 7;
@@ -53,14 +53,20 @@ function evaluate(config: ModelConfig, path: EnginePath, seed: number): Outcome 
   );
   // The same dropout masks on both paths: the same stream, and dropout happens outside the layers.
   const dropoutRng = config.dropout > 0 ? rng.fork('dropout') : undefined;
-  let logits: Float32Array = new Float32Array();
   let finalState: Float32Array[] = [];
+  // The loss as training takes it: on the fast path, the fused head and loss (fast/head.ts)
   const { value, grads } = tf.variableGrads(() => {
-    const out = model.forward(ids, STEPS, state, dropoutRng);
-    logits = out.logits.dataSync() as Float32Array;
+    const out = model.loss(ids, targets, STEPS, state, dropoutRng);
     finalState = out.state.flat().map((t) => t.dataSync() as Float32Array);
-    return crossEntropy(out.logits, targets);
+    return out.loss;
   }, model.variables);
+  // The logits as evaluation and generation take them, with masks of their own
+  const logitsDropoutRng = config.dropout > 0 ? rng.fork('logits dropout') : undefined;
+  const logits = tf.tidy(() => {
+    const out = model.forward(ids, STEPS, state, logitsDropoutRng, false);
+    tf.dispose(out.state.flat());
+    return out.logits.dataSync() as Float32Array;
+  });
   const outcome: Outcome = {
     loss: value.dataSync()[0] as number,
     logits,

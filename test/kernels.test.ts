@@ -119,6 +119,36 @@ for (const build of builds) {
     assertClose(mem.get(db, width), expectedB, 'db');
   });
 
+  test(`${build} softmax cross-entropy and its gradient = float64, with logits far apart`, () => {
+    const k = instantiate(build);
+    const mem = arena(k);
+    const [rows, width] = [4, 7];
+    const logits = random(new Rng(5), rows * width).map((v) => v * 4);
+    logits[3] = 60; // one dominant logit, and one far below: exp must neither overflow nor lose the rest
+    logits[width + 2] = -120;
+    const targets = Int32Array.from([3, 2, 6, 0]);
+    const ids = mem.put(new Float32Array(targets.buffer));
+    const p = mem.put(logits);
+    const total = k.softmaxCrossEntropy(p, ids, rows, width);
+    const probs: number[] = [];
+    let expected = 0;
+    for (let r = 0; r < rows; r++) {
+      const row = Array.from(logits.subarray(r * width, (r + 1) * width));
+      const top = Math.max(...row);
+      const sum = row.reduce((s, v) => s + Math.exp(v - top), 0);
+      expected += Math.log(sum) + top - (row[targets[r] as number] as number);
+      probs.push(...row.map((v) => Math.exp(v - top) / sum));
+    }
+    assert.ok(Math.abs(total - expected) < 1e-5 * Math.abs(expected), `loss ${total}, expected ${expected}`);
+    assertClose(mem.get(p, rows * width), probs, 'softmax');
+    k.softmaxCrossEntropyGrad(p, ids, rows, width, 0.5);
+    const grads = probs.map((q, i) => (q - (targets[Math.floor(i / width)] === i % width ? 1 : 0)) * 0.5);
+    assertClose(mem.get(p, rows * width), grads, 'dL/dlogits');
+    const sums = mem.put(new Float32Array(width));
+    k.columnSums(sums, p, rows, width);
+    assertClose(mem.get(sums, width), Array.from({ length: width }, (_, j) => grads.reduce((s, g, i) => (i % width === j ? s + g : s), 0)), 'column sums');
+  });
+
   test(`${build} step kernels = their equations in float64, h not a multiple of 4`, () => {
     const k = instantiate(build);
     const mem = arena(k);

@@ -10,7 +10,7 @@ import { type Batch, evalBatches, minimumTrainTokens, randomBatches, sequentialB
 import { clipScale, globalNorm } from './clip.js';
 import { PROGRESS_INTERVAL_MS, type EpochEvent, type TrainEvent, type TrainResult } from './events.js';
 import { sampleText } from './generate.js';
-import { type ModelState, type RnnLM, crossEntropy, stateTensors } from './model.js';
+import { type ModelState, type RnnLM, stateTensors } from './model.js';
 import { type Optimizer, createOptimizer } from './optimizer.js';
 import type { Rng } from './rng.js';
 import { learningRate } from './schedule.js';
@@ -62,10 +62,10 @@ export function trainStep(
   let next: ModelState = [];
   const variables = model.variables;
   const { value, grads } = tf.variableGrads(() => {
-    const out = model.forward(x, batch.numSteps, state, dropoutRng);
+    const out = model.loss(x, y, batch.numSteps, state, dropoutRng);
     next = out.state;
     stateTensors(next).forEach((t) => tf.keep(t));
-    return crossEntropy(out.logits, y);
+    return out.loss;
   }, variables);
   const gradList = variables.map((v) => grads[v.name] as tf.Tensor);
   const readout = tf.tidy(() => tf.stack([value, globalNorm(gradList)]));
@@ -87,10 +87,7 @@ export function perplexity(model: RnnLM, corpus: Int32Array, batchSize: number, 
   let count = 0;
   for (const b of batches) {
     const y = timeMajor(b.y, b.batchSize, b.numSteps);
-    const out = tf.tidy(() => {
-      const f = model.forward(timeMajor(b.x, b.batchSize, b.numSteps), b.numSteps, state, undefined, false);
-      return { loss: crossEntropy(f.logits, y), state: f.state };
-    });
+    const out = tf.tidy(() => model.loss(timeMajor(b.x, b.batchSize, b.numSteps), y, b.numSteps, state, undefined, false));
     lossSum += (out.loss.dataSync()[0] as number) * y.length;
     count += y.length;
     out.loss.dispose();

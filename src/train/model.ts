@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { EngineConfig, ModelConfig } from '../config/types.js';
 import { type Cell, type CellState, cellFor } from './cells/index.js';
 import { embed } from './fast/embedding.js';
+import { headLoss } from './fast/head.js';
 import { type LayerInput, fusedCellFor, fusedLayer } from './fast/layer.js';
 import type { FusedCell } from './fast/sequence.js';
 import { initialValues } from './init.js';
@@ -107,6 +108,35 @@ export class RnnLM {
     /** false when no gradient will be taken (evaluation, generation): the fast path keeps nothing for backward */
     differentiable = true,
   ): { logits: tf.Tensor2D; state: ModelState } {
+    const body = this.body(ids, steps, state, dropoutRng, differentiable);
+    const logits = tf.add(matMul(body.x, this.param('head.W') as tf.Tensor2D), this.param('head.b')) as tf.Tensor2D;
+    return { logits, state: body.state };
+  }
+
+  /**
+   * The mean cross-entropy of the next-token predictions against `targets` (time-major, as ids),
+   * and the final state; arguments as forward's. The fast path computes the head and the loss as
+   * one fused operation and never makes the logits.
+   */
+  loss(
+    ids: Int32Array,
+    targets: Int32Array,
+    steps: number,
+    state: ModelState,
+    dropoutRng?: Rng,
+    differentiable = true,
+  ): { loss: tf.Scalar; state: ModelState } {
+    if (this.path === 'plain') {
+      const out = this.forward(ids, steps, state, dropoutRng, differentiable);
+      return { loss: crossEntropy(out.logits, targets), state: out.state };
+    }
+    const body = this.body(ids, steps, state, dropoutRng, differentiable);
+    const w = this.param('head.W') as tf.Tensor2D;
+    return { loss: headLoss(body.x, w, this.param('head.b') as tf.Tensor1D, targets, differentiable), state: body.state };
+  }
+
+  /** Input, recurrent layers and dropout: the last layer's outputs [steps·batch, h·directions] and the final state. */
+  private body(ids: Int32Array, steps: number, state: ModelState, dropoutRng: Rng | undefined, differentiable: boolean): { x: tf.Tensor2D; state: ModelState } {
     const batch = ids.length / steps;
     // The fast path reads one-hot input as ids (a row gather of W_x in the first layer) and a
     // learned embedding as a row lookup; the plain path, the oracle, multiplies one-hot rows, which
@@ -136,8 +166,7 @@ export class RnnLM {
         x = tf.dropout(x, this.config.dropout, undefined, dropoutRng.int(0, 2 ** 31 - 1)) as tf.Tensor2D;
       }
     }
-    const logits = tf.add(matMul(x as tf.Tensor2D, this.param('head.W') as tf.Tensor2D), this.param('head.b')) as tf.Tensor2D;
-    return { logits, state: finalState };
+    return { x: x as tf.Tensor2D, state: finalState };
   }
 
   private layerWeights(layer: number, d: number): { wx: tf.Tensor2D; b: tf.Tensor1D; wh: tf.Tensor2D } {

@@ -18,6 +18,9 @@ export interface Kernels {
   gemm(out: Ptr, ldo: number, a: Ptr, lda: number, aTransposed: boolean, panels: Ptr, m: number, k: number, n: number, acc: boolean, scratch: Ptr): void;
   addBias(x: Ptr, b: Ptr, rows: number, width: number): void;
   scatterRows(dW: Ptr, db: Ptr, d: Ptr, ids: Ptr, rows: number, width: number): void;
+  softmaxCrossEntropy(x: Ptr, targets: Ptr, rows: number, width: number): number;
+  softmaxCrossEntropyGrad(p: Ptr, targets: Ptr, rows: number, width: number, scale: number): void;
+  columnSums(out: Ptr, d: Ptr, rows: number, width: number): void;
   rnnForwardStep(ht: Ptr, xw: Ptr, count: number, relu: boolean): void;
   rnnBackwardStep(dg: Ptr, dhs: Ptr, dNext: Ptr, ht: Ptr, count: number, relu: boolean): void;
   lstmForwardStep(xw: Ptr, g: Ptr, cPrev: Ptr, acts: Ptr, c: Ptr, tc: Ptr, ht: Ptr, batch: number, h: number): void;
