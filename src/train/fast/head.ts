@@ -4,8 +4,8 @@
 // dX = dL/dlogits·Wᵀ. The plain path's tfjs ops (model.ts: crossEntropy) are its oracle.
 
 import * as tf from '@tensorflow/tfjs';
-import { give, take, taken, view } from './pool.js';
-import { gramInto, matrix, packed, packedTranspose, product, valuesOf } from './products.js';
+import { give, take, taken } from './pool.js';
+import { gramInto, matrix, packed, packedTranspose, product, tensorOf, valuesOf } from './products.js';
 import { kernels } from './wasm.js';
 
 /** mean cross-entropy of softmax(x·w + b) [rows, V] against `targets`; differentiable in x, w and b */
@@ -39,9 +39,9 @@ export function headLoss(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, targets
         const dX = take(rows * inputs);
         product(matrix(dX, rows, inputs), matrix(probs, rows, vocab), wTransposed);
         const grads = [
-          tf.tensor2d(view(dX).slice(), [rows, inputs]),
-          tf.tensor2d(view(dW).slice(), [inputs, vocab]),
-          tf.tensor1d(view(db).slice()),
+          tensorOf<tf.Rank.R2>(dX, [rows, inputs]),
+          tensorOf<tf.Rank.R2>(dW, [inputs, vocab]),
+          tensorOf<tf.Rank.R1>(db, [vocab]),
         ];
         give(wTransposed.buf, dX, dW, db, xBuf, wBuf, ids, probs);
         return grads;

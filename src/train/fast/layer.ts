@@ -10,8 +10,8 @@ import type { ModelConfig } from '../../config/types.js';
 import type { CellState } from '../cells/index.js';
 import { fusedGru } from './gru.js';
 import { fusedLstm } from './lstm.js';
-import { type Buf, give, take, taken, view } from './pool.js';
-import { gramInto, matrix, valuesOf } from './products.js';
+import { type Buf, at, copyFloats, give, take, taken, view } from './pool.js';
+import { gramInto, matrix, tensorOf, valuesOf } from './products.js';
 import { fusedRnn } from './rnn.js';
 import type { FusedCell, Sequence } from './sequence.js';
 import { kernels } from './wasm.js';
@@ -75,7 +75,7 @@ function oneHotGrads(ids: Int32Array, dxw: Buf, vocab: number, width: number): [
   view(db).fill(0);
   new Int32Array(kernels.memory.buffer, idBuf.ptr, ids.length).set(ids);
   kernels.scatterRows(dWx.ptr, db.ptr, dxw.ptr, idBuf.ptr, ids.length, width);
-  const grads: [tf.Tensor2D, tf.Tensor1D] = [tf.tensor2d(view(dWx).slice(), [vocab, width]), tf.tensor1d(view(db).slice())];
+  const grads: [tf.Tensor2D, tf.Tensor1D] = [tensorOf<tf.Rank.R2>(dWx, [vocab, width]), tensorOf<tf.Rank.R1>(db, [width])];
   give(dWx, db, idBuf);
   return grads;
 }
@@ -87,18 +87,13 @@ function denseGrads(x: tf.Tensor2D, wx: tf.Tensor2D, dxw: Buf): [tf.Tensor2D, tf
   const xBuf = taken(valuesOf(x));
   const dWx = take(inputs * width);
   gramInto(matrix(dWx, inputs, width), matrix(xBuf, rows, inputs), matrix(dxw, rows, width));
-  const dWxTensor = tf.tensor2d(view(dWx).slice(), [inputs, width]);
+  const dWxTensor = tensorOf<tf.Rank.R2>(dWx, [inputs, width]);
   give(xBuf, dWx);
   const grads = tf.tidy(() => {
-    const d = tf.tensor2d(view(dxw).slice(), [rows, width]);
+    const d = tensorOf<tf.Rank.R2>(dxw, [rows, width]);
     return [tf.matMul(d, tf.transpose(wx)), tf.sum(d, 0)] as [tf.Tensor2D, tf.Tensor1D];
   });
   return [grads[0], dWxTensor, grads[1]];
-}
-
-/** `count` floats at address `ptr` of the kernels' memory; valid until the next take(). */
-function floatsAt(ptr: number, count: number): Float32Array {
-  return new Float32Array(kernels.memory.buffer, ptr, count);
 }
 
 /**
@@ -134,9 +129,11 @@ export function fusedLayer(
     const s0Bufs = s0.map((t) => taken(valuesOf(t)));
     const run = cell.forward(seq, xw, whBuf, s0Bufs);
     give(xw);
-    const packed = new Float32Array(rows * hidden + (cell.stateSize - 1) * block);
-    packed.set(view(run.hs));
-    run.state.slice(1).forEach((ptr, i) => packed.set(floatsAt(ptr, block), rows * hidden + i * block));
+    const packed = take(rows * hidden + (cell.stateSize - 1) * block);
+    copyFloats(packed.ptr, run.hs.ptr, rows * hidden);
+    run.state.slice(1).forEach((ptr, i) => copyFloats(at(packed, rows * hidden + i * block), ptr, block));
+    const value = tensorOf<tf.Rank.R2>(packed, [packed.length / hidden, hidden]);
+    give(packed);
     // Evaluation and generation never call backward: their buffers go back now, or every
     // validation batch would take training-sized buffers from the pool and keep them.
     if (!differentiable) {
@@ -144,7 +141,7 @@ export function fusedLayer(
       give(whBuf, ...s0Bufs);
     }
     return {
-      value: tf.tensor2d(packed, [packed.length / hidden, hidden]),
+      value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const dPacked = valuesOf(dy);
         const dhs = taken(dPacked.subarray(0, rows * hidden));
@@ -153,8 +150,8 @@ export function fusedLayer(
         for (let i = 1; i < cell.stateSize; i++) dState.push(taken(dPacked.subarray(rows * hidden + (i - 1) * block, rows * hidden + i * block)));
         const g = run.backward(dhs, dState);
         const common = [
-          tf.tensor2d(view(g.dWh).slice(), [hidden, width]),
-          ...g.dState0.map((d) => tf.tensor2d(view(d).slice(), [batch, hidden])),
+          tensorOf<tf.Rank.R2>(g.dWh, [hidden, width]),
+          ...g.dState0.map((d) => tensorOf<tf.Rank.R2>(d, [batch, hidden])),
         ];
         const inputGrads = ids ? oneHotGrads(ids, g.dxw, wx.shape[0], width) : denseGrads(saved[0] as tf.Tensor2D, wx, g.dxw);
         give(dhs, ...dState, g.dxw, g.dWh, ...g.dState0, whBuf, ...s0Bufs);

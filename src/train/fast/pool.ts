@@ -76,10 +76,15 @@ export function taken(values: Float32Array): Buf {
   return b;
 }
 
+/** Copies `count` floats from address `from` to address `to` of the kernels' memory. */
+export function copyFloats(to: number, from: number, count: number): void {
+  new Float32Array(kernels.memory.buffer).copyWithin(to / 4, from / 4, from / 4 + count);
+}
+
 /** A new buffer holding a copy of b. */
 export function clone(b: Buf): Buf {
   const out = take(b.length);
-  new Float32Array(kernels.memory.buffer).copyWithin(out.ptr / 4, b.ptr / 4, b.ptr / 4 + b.length);
+  copyFloats(out.ptr, b.ptr, b.length);
   return out;
 }
 

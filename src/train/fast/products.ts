@@ -4,7 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { type Buf, give, take } from './pool.js';
+import { type Buf, give, take, view } from './pool.js';
 import { kernels } from './wasm.js';
 
 /** A matrix in the kernels' memory: `rows` rows of `cols` floats, `stride` floats apart. */
@@ -72,4 +72,14 @@ export function gramInto(out: Matrix, a: Matrix, d: Matrix): void {
 export function valuesOf(t: tf.Tensor): Float32Array {
   const backend = tf.backend();
   return (backend instanceof BackendWasm ? backend.typedArrayFromHeap(t) : t.dataSync()) as Float32Array;
+}
+
+/**
+ * A tensor holding a copy of b's floats. tfjs-wasm copies a new tensor's values into its own
+ * memory at once, so b's view serves with no copy made here (megabytes of garbage per minibatch
+ * otherwise); other backends may keep the very array they are given, so they get a copy.
+ */
+export function tensorOf<R extends tf.Rank>(b: Buf, shape: tf.ShapeMap[R]): tf.Tensor<R> {
+  const values = tf.backend() instanceof BackendWasm ? view(b) : view(b).slice();
+  return tf.tensor(values, shape, 'float32') as tf.Tensor<R>;
 }

@@ -6,8 +6,7 @@
 // Layout, as in the plain path: time-major rows, row t·batch + b is step t of sequence b; xw holds
 // X_t·W_x + b for every step, [steps·batch, G·h]; hs holds H_t for every step in time order.
 
-import { type Buf, take } from './pool.js';
-import { kernels } from './wasm.js';
+import { type Buf, at, copyFloats, take } from './pool.js';
 
 export interface Sequence {
   steps: number;
@@ -60,11 +59,8 @@ export function stepAt(seq: Sequence, s: number): number {
 export function previousStates(seq: Sequence, hs: Buf, h0: Buf): Buf {
   const block = seq.batch * seq.hidden;
   const out = take(hs.length);
-  const heap = new Float32Array(kernels.memory.buffer);
   for (let s = 0; s < seq.steps; s++) {
-    const to = out.ptr / 4 + stepAt(seq, s) * block;
-    const from = s === 0 ? h0.ptr / 4 : hs.ptr / 4 + stepAt(seq, s - 1) * block;
-    heap.copyWithin(to, from, from + block);
+    copyFloats(at(out, stepAt(seq, s) * block), s === 0 ? h0.ptr : at(hs, stepAt(seq, s - 1) * block), block);
   }
   return out;
 }
