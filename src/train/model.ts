@@ -155,7 +155,7 @@ export class RnnLM {
         const k = layer * this.directions + d;
         const run =
           this.path === 'fast'
-            ? fusedLayer(this.fused, x ? { x } : ({ ids } satisfies LayerInput), steps, this.layerWeights(layer, d), state[k] as CellState, d === 1, differentiable)
+            ? fusedLayer(this.fused, this.cell, x ? { x } : ({ ids } satisfies LayerInput), steps, this.layerWeights(layer, d), state[k] as CellState, d === 1, differentiable)
             : this.plainLayer(x as tf.Tensor2D, steps, batch, layer, d, state[k] as CellState);
         outputs.push(run.hs);
         finalState.push(run.state);

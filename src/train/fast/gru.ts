@@ -8,8 +8,6 @@ import { type FusedCell, type Sequence, previousStates, stepAt } from './sequenc
 import { kernels } from './wasm.js';
 
 export const fusedGru: FusedCell = {
-  gates: 3,
-  stateSize: 1,
   forward(seq: Sequence, xw: Buf, wh: Buf, state0: Buf[]) {
     const { steps, batch, hidden: h } = seq;
     const block = batch * h;

@@ -7,7 +7,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../../config/types.js';
-import type { CellState } from '../cells/index.js';
+import type { Cell, CellState } from '../cells/index.js';
 import { fusedGru } from './gru.js';
 import { fusedLstm } from './lstm.js';
 import { type Buf, at, copyFloats, give, take, taken, view } from './pool.js';
@@ -103,6 +103,8 @@ function denseGrads(x: tf.Tensor2D, wx: tf.Tensor2D, dxw: Buf): [tf.Tensor2D, tf
  */
 export function fusedLayer(
   cell: FusedCell,
+  /** the plain cell's gate count and state size */
+  shape: Pick<Cell, 'gates' | 'stateSize'>,
   input: LayerInput,
   steps: number,
   weights: LayerWeights,
@@ -115,7 +117,7 @@ export function fusedLayer(
   const seq: Sequence = { steps, batch, hidden, reverse };
   const rows = steps * batch;
   const block = batch * hidden;
-  const width = cell.gates * hidden;
+  const width = shape.gates * hidden;
   const ids = 'ids' in input ? input.ids : undefined;
   // customGrad returns one tensor: H for every step, then the extra state parts' final values.
   const op = tf.customGrad((...args) => {
@@ -129,7 +131,7 @@ export function fusedLayer(
     const s0Bufs = s0.map((t) => taken(valuesOf(t)));
     const run = cell.forward(seq, xw, whBuf, s0Bufs);
     give(xw);
-    const packed = take(rows * hidden + (cell.stateSize - 1) * block);
+    const packed = take(rows * hidden + (shape.stateSize - 1) * block);
     copyFloats(packed.ptr, run.hs.ptr, rows * hidden);
     run.state.slice(1).forEach((ptr, i) => copyFloats(at(packed, rows * hidden + i * block), ptr, block));
     const value = tensorOf<tf.Rank.R2>(packed, [packed.length / hidden, hidden]);
@@ -147,7 +149,7 @@ export function fusedLayer(
         const dhs = taken(dPacked.subarray(0, rows * hidden));
         // H's final value is also a row block of hs: its gradient arrives through dhs
         const dState = [taken(new Float32Array(block))];
-        for (let i = 1; i < cell.stateSize; i++) dState.push(taken(dPacked.subarray(rows * hidden + (i - 1) * block, rows * hidden + i * block)));
+        for (let i = 1; i < shape.stateSize; i++) dState.push(taken(dPacked.subarray(rows * hidden + (i - 1) * block, rows * hidden + i * block)));
         const g = run.backward(dhs, dState);
         const common = [
           tensorOf<tf.Rank.R2>(g.dWh, [hidden, width]),
@@ -164,6 +166,6 @@ export function fusedLayer(
   const last = reverse ? 0 : steps - 1;
   const hs = tf.slice(out, [0, 0], [rows, hidden]);
   const state: CellState = [tf.slice(out, [last * batch, 0], [batch, hidden])];
-  for (let i = 1; i < cell.stateSize; i++) state.push(tf.slice(out, [rows + (i - 1) * batch, 0], [batch, hidden]));
+  for (let i = 1; i < shape.stateSize; i++) state.push(tf.slice(out, [rows + (i - 1) * batch, 0], [batch, hidden]));
   return { hs, state };
 }

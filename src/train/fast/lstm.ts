@@ -6,8 +6,6 @@ import { type FusedCell, type Sequence, previousStates, stepAt } from './sequenc
 import { kernels } from './wasm.js';
 
 export const fusedLstm: FusedCell = {
-  gates: 4,
-  stateSize: 2,
   forward(seq: Sequence, xw: Buf, wh: Buf, state0: Buf[]) {
     const { steps, batch, hidden: h } = seq;
     const block = batch * h;

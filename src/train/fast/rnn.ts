@@ -8,8 +8,6 @@ import { kernels } from './wasm.js';
 export function fusedRnn(nonlinearity: 'tanh' | 'relu'): FusedCell {
   const relu = nonlinearity === 'relu';
   return {
-    gates: 1,
-    stateSize: 1,
     forward(seq: Sequence, xw: Buf, wh: Buf, state0: Buf[]) {
       const { steps, batch, hidden: h } = seq;
       const block = batch * h;

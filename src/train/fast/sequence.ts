@@ -36,9 +36,8 @@ export interface SequenceRun {
   release(): void;
 }
 
+/** A cell's fused time loop; its gate count and state size are the plain cell's (../cells/). */
 export interface FusedCell {
-  readonly gates: number;
-  readonly stateSize: number;
   /**
    * Runs the recurrence. xw, wh [h, G·h] and state0 stay the caller's: xw is read only here,
    * wh and state0 until the run's backward or release. backward may be called once.
