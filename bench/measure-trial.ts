@@ -11,7 +11,7 @@ import type { Cell, EngineConfig } from '../src/config/types.js';
 import { expandTrials } from '../src/plan/expand.js';
 import type { EnginePath } from '../src/train/model.js';
 import { runTrial } from '../src/train/trial.js';
-import { experimentPath, timeMachinePath } from './parity.js';
+import { experimentPath, timeMachinePath } from './reference.js';
 
 export interface TrialSpec {
   cell: Cell;

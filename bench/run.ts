@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Cell } from '../src/config/types.js';
 import type { MeasuredTrial, TrialSpec } from './measure-trial.js';
-import { sharedDir, timeMachinePath } from './parity.js';
+import { sharedDir, timeMachinePath } from './reference.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const referenceScript = path.join(sharedDir, 'reference', 'd2l_reference.py');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Cell } from '../src/config/types.js';
-import { curvesPath, referenceBand, timeMachinePath, trainD2l } from '../bench/parity.js';
+import { curvesPath, referenceBand, timeMachinePath, trainD2l } from '../bench/reference.js';
 
 /** Early enough to keep the file affordable on CI's 2 cores, late enough that the curves have separated. */
 const EPOCHS = 10;
