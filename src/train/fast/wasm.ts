@@ -49,7 +49,9 @@ export function chooseBuild(): KernelBuild {
   // Node 20's V8 (11.3) has relaxed SIMD behind this flag; from V8 11.4 (Node 22) it is on. The
   // flag is read when a module is compiled, so setting it now is in time.
   if (!WebAssembly.validate(relaxed)) setFlagsFromString('--experimental-wasm-relaxed-simd');
-  return WebAssembly.validate(relaxed) ? 'relaxed-simd' : 'simd';
+  if (WebAssembly.validate(relaxed)) return 'relaxed-simd';
+  if (WebAssembly.validate(read('./kernels.wasm'))) return 'simd';
+  throw new Error('this Node.js has no WebAssembly SIMD, which the fast path needs: set engine.path: plain');
 }
 
 /** An instance of one build of the kernels, with a memory of its own. */
