@@ -5,7 +5,7 @@
 // path; none falls back to the plain one.
 
 import assert from 'node:assert/strict';
-import { before, test } from 'node:test';
+import { type TestContext, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../src/config/types.js';
 import { modelConfig } from './support/model-config.js';
@@ -39,16 +39,17 @@ interface Outcome {
 }
 
 /** Forward, loss and gradients of a model on `path`, everything read back and freed. */
-function evaluate(config: ModelConfig, path: EnginePath, seed: number): Outcome {
+function evaluate(config: ModelConfig, path: EnginePath, seed: number, shape = { steps: STEPS, batch: BATCH }): Outcome {
+  const { steps, batch } = shape;
   const rng = new Rng(seed);
   const model = RnnLM.init(config, VOCAB, rng.fork('init'), path);
-  const ids = Int32Array.from({ length: STEPS * BATCH }, () => rng.int(0, VOCAB - 1));
-  const targets = Int32Array.from({ length: STEPS * BATCH }, () => rng.int(0, VOCAB - 1));
+  const ids = Int32Array.from({ length: steps * batch }, () => rng.int(0, VOCAB - 1));
+  const targets = Int32Array.from({ length: steps * batch }, () => rng.int(0, VOCAB - 1));
   const h = config.hidden_size;
-  const state: ModelState = model.beginState(BATCH).map((parts) =>
+  const state: ModelState = model.beginState(batch).map((parts) =>
     parts.map((p) => {
       p.dispose();
-      return tf.tensor2d(Float32Array.from({ length: BATCH * h }, () => rng.next() - 0.5), [BATCH, h]);
+      return tf.tensor2d(Float32Array.from({ length: batch * h }, () => rng.next() - 0.5), [batch, h]);
     }),
   );
   // The same dropout masks on both paths: the same stream, and dropout happens outside the layers.
@@ -56,14 +57,14 @@ function evaluate(config: ModelConfig, path: EnginePath, seed: number): Outcome 
   let finalState: Float32Array[] = [];
   // The loss as training takes it: on the fast path, the fused head and loss (fast/head.ts)
   const { value, grads } = tf.variableGrads(() => {
-    const out = model.loss(ids, targets, STEPS, state, dropoutRng);
+    const out = model.loss(ids, targets, steps, state, dropoutRng);
     finalState = out.state.flat().map((t) => t.dataSync() as Float32Array);
     return out.loss;
   }, model.variables);
   // The logits as evaluation and generation take them, with masks of their own
   const logitsDropoutRng = config.dropout > 0 ? rng.fork('logits dropout') : undefined;
   const logits = tf.tidy(() => {
-    const out = model.forward(ids, STEPS, state, logitsDropoutRng, false);
+    const out = model.forward(ids, steps, state, logitsDropoutRng);
     tf.dispose(out.state.flat());
     return out.logits.dataSync() as Float32Array;
   });
@@ -98,22 +99,32 @@ before(async () => {
 // term or a missing step shows up at 1e-2 or more.
 const TOLERANCE = 1e-5;
 
+/** Loss, logits, final state and every gradient agree between the fast and the plain path. */
+function assertPathsAgree(t: TestContext, config: ModelConfig, shape?: { steps: number; batch: number }): void {
+  const fast = evaluate(config, 'fast', 3, shape);
+  const plain = evaluate(config, 'plain', 3, shape);
+  assert.ok(Math.abs(fast.loss - plain.loss) < TOLERANCE * plain.loss, `loss ${fast.loss} vs ${plain.loss}`);
+  assert.ok(relativeError(fast.logits, plain.logits) < TOLERANCE, 'logits');
+  assert.equal(fast.state.length, plain.state.length);
+  fast.state.forEach((s, i) => assert.ok(relativeError(s, plain.state[i] as Float32Array) < TOLERANCE, `state ${i}`));
+  let worst = 0;
+  for (const [name, g] of plain.grads) {
+    const err = relativeError(fast.grads.get(name) as Float32Array, g);
+    worst = Math.max(worst, err);
+    assert.ok(err < TOLERANCE, `${name}: relative gradient difference ${err.toExponential(2)}`);
+  }
+  t.diagnostic(`loss ${fast.loss.toFixed(6)}; max relative gradient difference ${worst.toExponential(2)}`);
+}
+
 for (const [label, overrides] of variants) {
-  test(`fast path = plain path: ${label}`, (t) => {
-    const config = tiny(overrides);
-    const fast = evaluate(config, 'fast', 3);
-    const plain = evaluate(config, 'plain', 3);
-    assert.ok(Math.abs(fast.loss - plain.loss) < TOLERANCE * plain.loss, `loss ${fast.loss} vs ${plain.loss}`);
-    assert.ok(relativeError(fast.logits, plain.logits) < TOLERANCE, 'logits');
-    assert.equal(fast.state.length, plain.state.length);
-    fast.state.forEach((s, i) => assert.ok(relativeError(s, plain.state[i] as Float32Array) < TOLERANCE, `state ${i}`));
-    let worst = 0;
-    for (const [name, g] of plain.grads) {
-      const err = relativeError(fast.grads.get(name) as Float32Array, g);
-      worst = Math.max(worst, err);
-      assert.ok(err < TOLERANCE, `${name}: relative gradient difference ${err.toExponential(2)}`);
-    }
-    t.diagnostic(`loss ${fast.loss.toFixed(6)}; max relative gradient difference ${worst.toExponential(2)}`);
+  test(`fast path = plain path: ${label}`, (t) => assertPathsAgree(t, tiny(overrides)));
+}
+
+// Generation's shape (one sequence, one step at a time) and a batch that fills no 4-row tile
+for (const [label, overrides] of [...CELL_VARIANTS, ['bidirectional lstm', { cell: 'lstm', bidirectional: true }] as Variant]) {
+  test(`fast path = plain path, one step of one sequence and 2 steps of 5: ${label}`, (t) => {
+    assertPathsAgree(t, tiny(overrides), { steps: 1, batch: 1 });
+    assertPathsAgree(t, tiny(overrides), { steps: 2, batch: 5 });
   });
 }
 

@@ -27,7 +27,7 @@ export function predict(model: RnnLM, prefix: ArrayLike<number>, opts: SampleOpt
   const out = [...seed];
   let state: ModelState = model.beginState(1);
   const feed = (id: number): Float32Array => {
-    const next = tf.tidy(() => model.forward(Int32Array.of(id), 1, state, undefined, false));
+    const next = tf.tidy(() => model.forward(Int32Array.of(id), 1, state));
     tf.dispose(stateTensors(state));
     state = next.state;
     const logits = next.logits.dataSync() as Float32Array;

@@ -97,26 +97,20 @@ export class RnnLM {
 
   /**
    * ids: time-major token ids, [steps·batch]. Returns logits [steps·batch, vocab] and the final
-   * state. With dropoutRng (training), dropout is applied between layers; without, it is off.
-   * The caller owns disposal (tf.tidy, or tf.keep on the state it carries on).
+   * state, for evaluation and generation: no gradient is taken through them (training takes
+   * loss()). With dropoutRng, dropout is applied between layers; without, it is off. The caller
+   * owns disposal (tf.tidy, or tf.keep on the state it carries on).
    */
-  forward(
-    ids: Int32Array,
-    steps: number,
-    state: ModelState,
-    dropoutRng?: Rng,
-    /** false when no gradient will be taken (evaluation, generation): the fast path keeps nothing for backward */
-    differentiable = true,
-  ): { logits: tf.Tensor2D; state: ModelState } {
-    const body = this.body(ids, steps, state, dropoutRng, differentiable);
-    const logits = tf.add(matMul(body.x, this.param('head.W') as tf.Tensor2D), this.param('head.b')) as tf.Tensor2D;
-    return { logits, state: body.state };
+  forward(ids: Int32Array, steps: number, state: ModelState, dropoutRng?: Rng): { logits: tf.Tensor2D; state: ModelState } {
+    const body = this.body(ids, steps, state, dropoutRng, false);
+    return { logits: this.head(body.x), state: body.state };
   }
 
   /**
    * The mean cross-entropy of the next-token predictions against `targets` (time-major, as ids),
-   * and the final state; arguments as forward's. The fast path computes the head and the loss as
-   * one fused operation and never makes the logits.
+   * and the final state; arguments as forward's. `differentiable`: whether a gradient will be
+   * taken (training), for which the fast path keeps what its backward needs. The fast path
+   * computes the head and the loss as one fused operation and never makes the logits.
    */
   loss(
     ids: Int32Array,
@@ -126,13 +120,16 @@ export class RnnLM {
     dropoutRng?: Rng,
     differentiable = true,
   ): { loss: tf.Scalar; state: ModelState } {
-    if (this.path === 'plain') {
-      const out = this.forward(ids, steps, state, dropoutRng, differentiable);
-      return { loss: crossEntropy(out.logits, targets), state: out.state };
-    }
     const body = this.body(ids, steps, state, dropoutRng, differentiable);
-    const w = this.param('head.W') as tf.Tensor2D;
-    return { loss: headLoss(body.x, w, this.param('head.b') as tf.Tensor1D, targets, differentiable), state: body.state };
+    const loss =
+      this.path === 'fast'
+        ? headLoss(body.x, this.param('head.W') as tf.Tensor2D, this.param('head.b') as tf.Tensor1D, targets, differentiable)
+        : crossEntropy(this.head(body.x), targets);
+    return { loss, state: body.state };
+  }
+
+  private head(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.add(matMul(x, this.param('head.W') as tf.Tensor2D), this.param('head.b')) as tf.Tensor2D;
   }
 
   /** Input, recurrent layers and dropout: the last layer's outputs [steps·batch, h·directions] and the final state. */
@@ -189,7 +186,8 @@ export class RnnLM {
     const { wx, b, wh } = this.layerWeights(layer, d);
     const xw = tf.add(matMul(x, wx), b) as tf.Tensor2D;
     // tfjs's gradient tape holds on to the very array unstack returns: reorder a copy.
-    const perStep = [...(tf.unstack(xw.reshape([steps, batch, xw.shape[1]])) as tf.Tensor2D[])];
+    // (One step needs no unstack, and tfjs's gradient of a one-way unstack fails.)
+    const perStep = steps === 1 ? [xw] : [...(tf.unstack(xw.reshape([steps, batch, xw.shape[1]])) as tf.Tensor2D[])];
     // The backward direction reads the sequence last step first; its outputs are put back
     // in time order so that step t of both directions is concatenated.
     if (d === 1) perStep.reverse();

@@ -35,7 +35,7 @@ export async function runTrial(config: TrialConfig, opts: TrialOptions): Promise
       vocabSize: vocab.size,
       paramCount: model.paramCount,
       backend,
-      kernels: config.engine.path === 'fast' ? kernelBuild : 'none',
+      kernels: config.engine.path === 'fast' ? kernelBuild() : 'none',
       trainTokens: train.length,
       valTokens: val.length,
     });

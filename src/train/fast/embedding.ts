@@ -1,23 +1,35 @@
-// A learned embedding as a row lookup. tfjs-wasm has no gradient for gather, and the one-hot
-// product the plain path uses instead costs O(vocabulary) per token: 20k and more for words.
+// Row lookups in a table [rows, width] and their gradient: the learned embedding's lookup, and the
+// one-hot input's X·W_x, which picks rows of W_x (./layer.ts). tfjs-wasm has no gradient for
+// gather, and the one-hot product the plain path uses instead costs O(vocabulary) per token: 20k
+// and more for words.
 
 import * as tf from '@tensorflow/tfjs';
+import { type Buf, give, take, taken, view } from './pool.js';
+import { tensorOf, valuesOf } from './products.js';
+import { kernels } from './wasm.js';
+
+/** dL/dtable for a lookup of `ids`: each row of d [ids.length, width] added into the row it was read from. */
+export function scatteredRows(ids: Int32Array, d: Buf, tableRows: number, width: number): Buf {
+  const grad = take(tableRows * width);
+  const idBuf = take(ids.length);
+  view(grad).fill(0);
+  new Int32Array(kernels().memory.buffer, idBuf.ptr, ids.length).set(ids);
+  kernels().scatterRows(grad.ptr, d.ptr, idBuf.ptr, ids.length, width);
+  give(idBuf);
+  return grad;
+}
 
 /** The rows of `table` [vocab, e] that `ids` pick, [ids.length, e], differentiable in `table`. */
 export function embed(ids: Int32Array, table: tf.Tensor2D): tf.Tensor2D {
   const [vocab, width] = table.shape;
   const lookup = tf.customGrad((...args) => ({
     value: tf.tidy(() => tf.gather(args[0] as tf.Tensor2D, tf.tensor1d(ids, 'int32'))),
-    // Each row of dy is added into the row of the table it was read from.
     gradFunc: (dy: tf.Tensor) => {
-      const d = dy.dataSync() as Float32Array;
-      const grad = new Float32Array(vocab * width);
-      for (let r = 0; r < ids.length; r++) {
-        const dst = (ids[r] as number) * width;
-        const src = r * width;
-        for (let j = 0; j < width; j++) grad[dst + j] = (grad[dst + j] as number) + (d[src + j] as number);
-      }
-      return tf.tensor2d(grad, [vocab, width]);
+      const d = taken(valuesOf(dy));
+      const grad = scatteredRows(ids, d, vocab, width);
+      const tensor = tensorOf<tf.Rank.R2>(grad, [vocab, width]);
+      give(d, grad);
+      return tensor;
     },
   }));
   return lookup(table) as tf.Tensor2D;

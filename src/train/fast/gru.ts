@@ -25,9 +25,9 @@ export const fusedGru: FusedCell = {
     for (let s = 0; s < steps; s++) {
       const off = stepAt(seq, s) * block;
       product(matrix(rz, batch, 2 * h), matrix(prev, batch, h), whRz);
-      kernels.gruGatesStep(at(xw, off * 3), rz.ptr, prev, at(acts, off * 3), at(rhs, off), batch, h);
+      kernels().gruGatesStep(at(xw, off * 3), rz.ptr, prev, at(acts, off * 3), at(rhs, off), batch, h);
       product(matrix(cand, batch, h), matrix(at(rhs, off), batch, h), whH);
-      kernels.gruOutputStep(at(xw, off * 3), cand.ptr, prev, at(acts, off * 3), at(hs, off), batch, h);
+      kernels().gruOutputStep(at(xw, off * 3), cand.ptr, prev, at(acts, off * 3), at(hs, off), batch, h);
       prev = at(hs, off);
     }
     give(rz, cand, whRz.buf, whH.buf);
@@ -47,9 +47,9 @@ export const fusedGru: FusedCell = {
         for (let s = steps - 1; s >= 0; s--) {
           const off = stepAt(seq, s) * block;
           const dGt = matrix(at(dG, off * 3), batch, 3 * h);
-          kernels.gruBackwardOutputStep(dGt.ptr, at(dhs, off), dhNext.ptr, at(prevAll, off), at(acts, off * 3), batch, h);
+          kernels().gruBackwardOutputStep(dGt.ptr, at(dhs, off), dhNext.ptr, at(prevAll, off), at(acts, off * 3), batch, h);
           product(matrix(dRh, batch, h), columns(dGt, 2 * h, h), whHT);
-          kernels.gruBackwardGatesStep(dGt.ptr, dRh.ptr, at(prevAll, off), at(acts, off * 3), dhNext.ptr, batch, h);
+          kernels().gruBackwardGatesStep(dGt.ptr, dRh.ptr, at(prevAll, off), at(acts, off * 3), dhNext.ptr, batch, h);
           product(matrix(dhNext, batch, h), columns(dGt, 0, 2 * h), whRzT, true);
         }
         const dWhBuf = take(h * 3 * h);

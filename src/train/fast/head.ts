@@ -17,24 +17,24 @@ export function headLoss(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, targets
     const wBuf = taken(valuesOf(wT as tf.Tensor));
     const bias = taken(valuesOf(bT as tf.Tensor));
     const ids = take(rows);
-    new Int32Array(kernels.memory.buffer, ids.ptr, rows).set(targets);
+    new Int32Array(kernels().memory.buffer, ids.ptr, rows).set(targets);
     const panels = packed(matrix(wBuf, inputs, vocab));
     // the logits, then (in place) their softmax, which is all backward needs of them
     const probs = take(rows * vocab);
     product(matrix(probs, rows, vocab), matrix(xBuf, rows, inputs), panels);
-    kernels.addBias(probs.ptr, bias.ptr, rows, vocab);
-    const total = kernels.softmaxCrossEntropy(probs.ptr, ids.ptr, rows, vocab);
+    kernels().addBias(probs.ptr, bias.ptr, rows, vocab);
+    const total = kernels().softmaxCrossEntropy(probs.ptr, ids.ptr, rows, vocab);
     give(panels.buf, bias);
     if (!differentiable) give(xBuf, wBuf, ids, probs);
     return {
       value: tf.scalar(total / rows),
       gradFunc: (dy: tf.Tensor) => {
         const scale = (valuesOf(dy)[0] as number) / rows;
-        kernels.softmaxCrossEntropyGrad(probs.ptr, ids.ptr, rows, vocab, scale);
+        kernels().softmaxCrossEntropyGrad(probs.ptr, ids.ptr, rows, vocab, scale);
         const dW = take(inputs * vocab);
         gramInto(matrix(dW, inputs, vocab), matrix(xBuf, rows, inputs), matrix(probs, rows, vocab));
         const db = take(vocab);
-        kernels.columnSums(db.ptr, probs.ptr, rows, vocab);
+        kernels().columnSums(db.ptr, probs.ptr, rows, vocab);
         const wTransposed = packedTranspose(matrix(wBuf, inputs, vocab));
         const dX = take(rows * inputs);
         product(matrix(dX, rows, inputs), matrix(probs, rows, vocab), wTransposed);

@@ -11,7 +11,8 @@ import type { Cell, CellState } from '../cells/index.js';
 import { fusedGru } from './gru.js';
 import { fusedLstm } from './lstm.js';
 import { type Buf, at, copyFloats, give, take, taken, view } from './pool.js';
-import { gramInto, matrix, tensorOf, valuesOf } from './products.js';
+import { scatteredRows } from './embedding.js';
+import { gramInto, matrix, packedTranspose, product, tensorOf, valuesOf } from './products.js';
 import { fusedRnn } from './rnn.js';
 import type { FusedCell, Sequence } from './sequence.js';
 import { kernels } from './wasm.js';
@@ -49,7 +50,7 @@ function projectIds(ids: Int32Array, wx: Float32Array, b: Float32Array): Buf {
     const src = (ids[r] as number) * width;
     out.set(wx.subarray(src, src + width), r * width);
   }
-  kernels.addBias(xw.ptr, bias.ptr, ids.length, width);
+  kernels().addBias(xw.ptr, bias.ptr, ids.length, width);
   give(bias);
   return xw;
 }
@@ -68,15 +69,11 @@ function projectDense(x: tf.Tensor2D, wx: tf.Tensor2D, b: tf.Tensor1D): Buf {
  * and db the column sums of dL/dxw.
  */
 function oneHotGrads(ids: Int32Array, dxw: Buf, vocab: number, width: number): [tf.Tensor2D, tf.Tensor1D] {
-  const dWx = take(vocab * width);
+  const dWx = scatteredRows(ids, dxw, vocab, width);
   const db = take(width);
-  const idBuf = take(ids.length);
-  view(dWx).fill(0);
-  view(db).fill(0);
-  new Int32Array(kernels.memory.buffer, idBuf.ptr, ids.length).set(ids);
-  kernels.scatterRows(dWx.ptr, db.ptr, dxw.ptr, idBuf.ptr, ids.length, width);
+  kernels().columnSums(db.ptr, dxw.ptr, ids.length, width);
   const grads: [tf.Tensor2D, tf.Tensor1D] = [tensorOf<tf.Rank.R2>(dWx, [vocab, width]), tensorOf<tf.Rank.R1>(db, [width])];
-  give(dWx, db, idBuf);
+  give(dWx, db);
   return grads;
 }
 
@@ -85,15 +82,21 @@ function denseGrads(x: tf.Tensor2D, wx: tf.Tensor2D, dxw: Buf): [tf.Tensor2D, tf
   const [rows, inputs] = x.shape;
   const width = wx.shape[1];
   const xBuf = taken(valuesOf(x));
+  const wxBuf = taken(valuesOf(wx));
+  const dX = take(rows * inputs);
+  const wxT = packedTranspose(matrix(wxBuf, inputs, width));
+  product(matrix(dX, rows, inputs), matrix(dxw, rows, width), wxT);
   const dWx = take(inputs * width);
   gramInto(matrix(dWx, inputs, width), matrix(xBuf, rows, inputs), matrix(dxw, rows, width));
-  const dWxTensor = tensorOf<tf.Rank.R2>(dWx, [inputs, width]);
-  give(xBuf, dWx);
-  const grads = tf.tidy(() => {
-    const d = tensorOf<tf.Rank.R2>(dxw, [rows, width]);
-    return [tf.matMul(d, tf.transpose(wx)), tf.sum(d, 0)] as [tf.Tensor2D, tf.Tensor1D];
-  });
-  return [grads[0], dWxTensor, grads[1]];
+  const db = take(width);
+  kernels().columnSums(db.ptr, dxw.ptr, rows, width);
+  const grads: [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D] = [
+    tensorOf<tf.Rank.R2>(dX, [rows, inputs]),
+    tensorOf<tf.Rank.R2>(dWx, [inputs, width]),
+    tensorOf<tf.Rank.R1>(db, [width]),
+  ];
+  give(xBuf, wxBuf, wxT.buf, dX, dWx, db);
+  return grads;
 }
 
 /**

@@ -23,7 +23,7 @@ export const fusedLstm: FusedCell = {
     for (let s = 0; s < steps; s++) {
       const off = stepAt(seq, s) * block;
       product(matrix(g, batch, 4 * h), matrix(hPrev, batch, h), whP);
-      kernels.lstmForwardStep(at(xw, off * 4), g.ptr, cPrev, at(acts, off * 4), at(cs, off), at(tcs, off), at(hs, off), batch, h);
+      kernels().lstmForwardStep(at(xw, off * 4), g.ptr, cPrev, at(acts, off * 4), at(cs, off), at(tcs, off), at(hs, off), batch, h);
       hPrev = at(hs, off);
       cPrev = at(cs, off);
     }
@@ -40,7 +40,7 @@ export const fusedLstm: FusedCell = {
         for (let s = steps - 1; s >= 0; s--) {
           const off = stepAt(seq, s) * block;
           const cBefore = s === 0 ? c0.ptr : at(cs, stepAt(seq, s - 1) * block);
-          kernels.lstmBackwardStep(at(dG, off * 4), at(dhs, off), dhNext.ptr, dcNext.ptr, at(acts, off * 4), cBefore, at(tcs, off), batch, h);
+          kernels().lstmBackwardStep(at(dG, off * 4), at(dhs, off), dhNext.ptr, dcNext.ptr, at(acts, off * 4), cBefore, at(tcs, off), batch, h);
           product(matrix(dhNext, batch, h), matrix(at(dG, off * 4), batch, 4 * h), whT);
         }
         const prevAll = previousStates(seq, hs, h0);

@@ -18,23 +18,28 @@ export interface Buf {
 
 // The kernels read up to three floats past a row's end (see kernels/vector.ts): every buffer has a
 // vector's worth of slack after it, so that those reads stay inside the memory.
-const SLACK_BYTES = 16;
+export const SLACK_BYTES = 16;
 const PAGE_BYTES = 65536;
 
 const free = new Map<number, number[]>();
-let top = kernels.heapBase();
+/** where the next new buffer goes; set on first use, when the kernels load */
+let top: number | undefined;
 /** buffers taken and not given back */
 let outstanding = 0;
 
 /** A buffer of n floats; its contents are arbitrary. */
 export function take(n: number): Buf {
-  outstanding++;
   const reused = free.get(n)?.pop();
-  if (reused !== undefined) return { ptr: reused, length: n };
-  const ptr = top;
-  top += Math.ceil((n * 4 + SLACK_BYTES) / 16) * 16;
-  const { memory } = kernels;
-  if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / PAGE_BYTES));
+  if (reused !== undefined) {
+    outstanding++;
+    return { ptr: reused, length: n };
+  }
+  const { memory } = kernels();
+  const ptr = top ?? kernels().heapBase();
+  const end = ptr + Math.ceil((n * 4 + SLACK_BYTES) / 16) * 16;
+  if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE_BYTES));
+  top = end;
+  outstanding++;
   return { ptr, length: n };
 }
 
@@ -54,19 +59,20 @@ export function buffersOut(): number {
 }
 
 /**
- * Forgets every given-back buffer, when none is out, so that the next trial in this thread
- * allocates from the start again: the memory then holds the largest trial's buffers, not the
- * buffers of every size a sweep of model sizes ever used (a WebAssembly memory never shrinks).
+ * Forgets every buffer, taken or given back, so that the next trial in this thread allocates from
+ * the start again: the memory then holds the largest trial's buffers, not the buffers of every
+ * size a sweep of model sizes ever used (a WebAssembly memory never shrinks), nor those a failed
+ * trial left out. A thread runs one trial at a time, so nothing taken before is still in use.
  */
 export function startAfresh(): void {
-  if (outstanding !== 0) return;
   free.clear();
-  top = kernels.heapBase();
+  top = undefined;
+  outstanding = 0;
 }
 
-/** A view of `length` floats of b from element `start`; valid until the next take(). */
-export function view(b: Buf, start = 0, length = b.length - start): Float32Array {
-  return new Float32Array(kernels.memory.buffer, b.ptr + start * 4, length);
+/** A view of b's floats; valid until the next take(). */
+export function view(b: Buf): Float32Array {
+  return new Float32Array(kernels().memory.buffer, b.ptr, b.length);
 }
 
 /** A buffer holding a copy of `values`. */
@@ -78,7 +84,7 @@ export function taken(values: Float32Array): Buf {
 
 /** Copies `count` floats from address `from` to address `to` of the kernels' memory. */
 export function copyFloats(to: number, from: number, count: number): void {
-  new Float32Array(kernels.memory.buffer).copyWithin(to / 4, from / 4, from / 4 + count);
+  new Float32Array(kernels().memory.buffer).copyWithin(to / 4, from / 4, from / 4 + count);
 }
 
 /** A new buffer holding a copy of b. */

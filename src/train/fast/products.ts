@@ -34,22 +34,22 @@ export interface Packed {
 
 /** w packed as a right-hand operand; given back with give(packed.buf). */
 export function packed(w: Matrix): Packed {
-  const buf = take(kernels.panelsSize(w.rows, w.cols));
-  kernels.packPanels(buf.ptr, w.ptr, w.stride, false, w.rows, w.cols);
+  const buf = take(kernels().panelsSize(w.rows, w.cols));
+  kernels().packPanels(buf.ptr, w.ptr, w.stride, false, w.rows, w.cols);
   return { buf, k: w.rows, n: w.cols };
 }
 
 /** wᵀ packed as a right-hand operand, read from w with no transpose made. */
 export function packedTranspose(w: Matrix): Packed {
-  const buf = take(kernels.panelsSize(w.cols, w.rows));
-  kernels.packPanels(buf.ptr, w.ptr, w.stride, true, w.cols, w.rows);
+  const buf = take(kernels().panelsSize(w.cols, w.rows));
+  kernels().packPanels(buf.ptr, w.ptr, w.stride, true, w.cols, w.rows);
   return { buf, k: w.cols, n: w.rows };
 }
 
 function gemm(out: Matrix, a: Matrix, aTransposed: boolean, w: Packed, accumulate: boolean): void {
   const m = aTransposed ? a.cols : a.rows;
-  const scratch = take(kernels.quadsSize(m, w.k));
-  kernels.gemm(out.ptr, out.stride, a.ptr, a.stride, aTransposed, w.buf.ptr, m, w.k, w.n, accumulate, scratch.ptr);
+  const scratch = take(kernels().quadsSize(m, w.k));
+  kernels().gemm(out.ptr, out.stride, a.ptr, a.stride, aTransposed, w.buf.ptr, m, w.k, w.n, accumulate, scratch.ptr);
   give(scratch);
 }
 

@@ -19,7 +19,7 @@ export function fusedRnn(nonlinearity: 'tanh' | 'relu'): FusedCell {
       for (let s = 0; s < steps; s++) {
         const ht = at(hs, stepAt(seq, s) * block);
         product(matrix(ht, batch, h), matrix(prev, batch, h), whP);
-        kernels.rnnForwardStep(ht, at(xw, stepAt(seq, s) * block), block, relu);
+        kernels().rnnForwardStep(ht, at(xw, stepAt(seq, s) * block), block, relu);
         prev = ht;
       }
       give(whP.buf);
@@ -33,7 +33,7 @@ export function fusedRnn(nonlinearity: 'tanh' | 'relu'): FusedCell {
           const whT = packedTranspose(whM);
           for (let s = steps - 1; s >= 0; s--) {
             const off = stepAt(seq, s) * block;
-            kernels.rnnBackwardStep(at(dG, off), at(dhs, off), dNext.ptr, at(hs, off), block, relu);
+            kernels().rnnBackwardStep(at(dG, off), at(dhs, off), dNext.ptr, at(hs, off), block, relu);
             product(matrix(dNext, batch, h), matrix(at(dG, off), batch, h), whT);
           }
           const prevAll = previousStates(seq, hs, h0);

@@ -1,7 +1,7 @@
 // What a fused recurrent cell is: the whole time loop of one layer and direction, forward and
-// backward, over buffers in the kernels' memory (./pool.ts), with one matrix product per step and
-// direction (two for the GRU), one elementwise kernel call per step, and the weight gradient as
-// one product over all steps.
+// backward, over buffers in the kernels' memory (./pool.ts), with one matrix product and one
+// elementwise kernel call per step and direction (two of each for the GRU), and the weight
+// gradient as one product over all steps.
 //
 // Layout, as in the plain path: time-major rows, row t·batch + b is step t of sequence b; xw holds
 // X_t·W_x + b for every step, [steps·batch, G·h]; hs holds H_t for every step in time order.
@@ -28,7 +28,7 @@ export interface SequenceGrads {
 export interface SequenceRun {
   /** H_t of every step, [steps·batch, h]; the run's own, given back by backward or release */
   hs: Buf;
-  /** the final state, one [batch, h] buffer per state part, views into the run's buffers */
+  /** the final state: the address of one [batch, h] block per state part, in the run's buffers */
   state: number[];
   /** BPTT: given dL/dhs and dL/d(final state); gives the forward's buffers back to the pool */
   backward(dhs: Buf, dState: Buf[]): SequenceGrads;

@@ -5,7 +5,8 @@ import { put, splat } from './vector';
 
 // exp(x) = 2^n · e^r with n = round(x·log2 e) and r = x − n·ln 2 (ln 2 split in two for
 // precision), e^r by Cephes' degree-6 polynomial: within 2 float32 ulps on the range used here
-// (x ≤ 0, as logits minus their row's maximum are; below −87 it is 0).
+// (x ≤ 0, as logits minus their row's maximum are). Below −87, where e^x is under float32's
+// smallest normal, x is taken as −87: e^−87 ≈ 1.6e−38 is as good as 0 in a sum that holds 1.
 @inline function exp4(x: v128): v128 {
   const v = f32x4.max(x, splat(-87.0));
   const n = f32x4.nearest(f32x4.mul(v, splat(1.44269504088896341)));
@@ -22,6 +23,8 @@ import { put, splat } from './vector';
   return f32x4.mul(p, scale);
 }
 
+const LANES = i32x4(0, 1, 2, 3);
+
 /**
  * Replaces each row of logits by its softmax and returns the summed cross-entropy against the
  * int32 targets, Σ_r log Σ_j exp(x_rj) − x_r,target, in float64.
@@ -33,19 +36,21 @@ export function softmaxCrossEntropy(x: usize, targets: usize, rows: i32, width: 
     let top = f32.load(x);
     for (let j = 1; j < width; j++) top = max(top, f32.load(x + (<usize>j << 2)));
     const target = f32.load(x + (<usize>i32.load(targets + (<usize>r << 2)) << 2));
-    let sum: f32 = 0;
+    // Four partial sums, so that a long row (a word vocabulary) is not summed one float at a time
+    let sums = splat(0);
     for (let j = 0; j < width; j += 4) {
       const o = <usize>j << 2;
-      const e = exp4(f32x4.sub(v128.load(x + o), splat(top)));
       const n = width - j;
+      let e = exp4(f32x4.sub(v128.load(x + o), splat(top)));
       put(x + o, e, n);
-      sum += f32x4.extract_lane(e, 0);
-      if (n > 1) sum += f32x4.extract_lane(e, 1);
-      if (n > 2) sum += f32x4.extract_lane(e, 2);
-      if (n > 3) sum += f32x4.extract_lane(e, 3);
+      // lanes past the row's end hold whatever followed it: out of the sum
+      if (n < 4) e = v128.and(e, i32x4.lt_s(LANES, i32x4.splat(n)));
+      sums = f32x4.add(sums, e);
     }
-    total += Math.log(<f64>sum) + <f64>top - <f64>target;
-    const inv = splat(1 / sum);
+    const sum: f64 =
+      <f64>f32x4.extract_lane(sums, 0) + <f64>f32x4.extract_lane(sums, 1) + <f64>f32x4.extract_lane(sums, 2) + <f64>f32x4.extract_lane(sums, 3);
+    total += Math.log(sum) + <f64>top - <f64>target;
+    const inv = splat(<f32>(1 / sum));
     for (let j = 0; j < width; j += 4) {
       const o = <usize>j << 2;
       put(x + o, f32x4.mul(v128.load(x + o), inv), width - j);
@@ -66,20 +71,5 @@ export function softmaxCrossEntropyGrad(p: usize, targets: usize, rows: i32, wid
     const t = p + (<usize>i32.load(targets + (<usize>r << 2)) << 2);
     f32.store(t, f32.load(t) - scale);
     p += row;
-  }
-}
-
-/** out[j] = Σ_r d[r, j]: a bias gradient */
-export function columnSums(out: usize, d: usize, rows: i32, width: i32): void {
-  const row = <usize>width << 2;
-  for (let j = 0; j < width; j += 4) {
-    const o = <usize>j << 2;
-    let s = splat(0);
-    let src = d + o;
-    for (let r = 0; r < rows; r++) {
-      s = f32x4.add(s, v128.load(src));
-      src += row;
-    }
-    put(out + o, s, width - j);
   }
 }

@@ -5,8 +5,8 @@
 export { gemm, packPanels, panelsSize, quadsSize } from './gemm';
 export { rnnForwardStep, rnnBackwardStep } from './rnn';
 export { lstmForwardStep, lstmBackwardStep } from './lstm';
-export { addBias, scatterRows } from './input';
-export { columnSums, softmaxCrossEntropy, softmaxCrossEntropyGrad } from './head';
+export { addBias, columnSums, scatterRows } from './rows';
+export { softmaxCrossEntropy, softmaxCrossEntropyGrad } from './head';
 export { gruGatesStep, gruOutputStep, gruBackwardOutputStep, gruBackwardGatesStep } from './gru';
 
 /** The first byte past the module's own static data: the host allocates from here on. */
