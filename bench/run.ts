@@ -7,7 +7,7 @@
 //                 [--paths fast,plain] [--no-torch] [--no-sweep]
 //
 // Each trial runs alone in a child process (one thread, its peak RSS its own). tokens/s is the
-// median over the epochs after the first (the first pays for V8's and XNNPACK's warm-up), for
+// median over the epochs after the first (the first pays for V8's warm-up), for
 // PyTorch as for us. Slow backends (cpu) train on 2 minibatches per epoch. Run it on a quiet
 // machine: the trials take turns, and another busy process skews every figure.
 

@@ -1,7 +1,8 @@
-// The one matrix product the engine uses. tfjs-wasm hands matMul to XNNPACK only when neither
-// operand is transposed; autodiff's backward products (dY·Bᵀ, Aᵀ·dY) ask for transposed operands
-// and fall to a naive loop. Making the transposes explicit keeps every product on the fast path
-// (measured 2–3.5× per training step on the d2l setup).
+// The matrix product of the tfjs ops: the plain path's, and the logits' for evaluation and
+// generation (the fast path's products run on its own kernels, ./fast/). tfjs-wasm hands matMul
+// to XNNPACK only when neither operand is transposed; autodiff's backward products (dY·Bᵀ, Aᵀ·dY)
+// ask for transposed operands and fall to a naive loop. Making the transposes explicit keeps
+// every product on XNNPACK (measured 2–3.5× per training step on the d2l setup).
 
 import * as tf from '@tensorflow/tfjs';
 

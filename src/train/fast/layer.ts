@@ -12,7 +12,7 @@ import { fusedGru } from './gru.js';
 import { fusedLstm } from './lstm.js';
 import { type Buf, at, copyFloats, give, take, taken, view } from './pool.js';
 import { scatteredRows } from './embedding.js';
-import { gramInto, matrix, packedTranspose, product, tensorOf, valuesOf } from './products.js';
+import { gramInto, matrix, packed, packedTranspose, product, tensorOf, valuesOf } from './products.js';
 import { fusedRnn } from './rnn.js';
 import type { FusedCell, Sequence } from './sequence.js';
 import { kernels } from './wasm.js';
@@ -55,13 +55,19 @@ function projectIds(ids: Int32Array, wx: Float32Array, b: Float32Array): Buf {
   return xw;
 }
 
+/** xw = X·W_x + b, [rows, G·h], for a dense input X [rows, in]: one product over all steps. */
 function projectDense(x: tf.Tensor2D, wx: tf.Tensor2D, b: tf.Tensor1D): Buf {
-  // Read outside tidy: tidy walks what its function returns, and a typed array it walks index by
-  // index (seconds per epoch for [rows, G·h]).
-  const xw = tf.tidy(() => tf.add(tf.matMul(x, wx), b));
-  const buf = taken(valuesOf(xw));
-  xw.dispose();
-  return buf;
+  const [rows, inputs] = x.shape;
+  const width = wx.shape[1];
+  const xBuf = taken(valuesOf(x));
+  const wxBuf = taken(valuesOf(wx));
+  const bias = taken(valuesOf(b));
+  const panels = packed(matrix(wxBuf, inputs, width));
+  const xw = take(rows * width);
+  product(matrix(xw, rows, width), matrix(xBuf, rows, inputs), panels);
+  kernels().addBias(xw.ptr, bias.ptr, rows, width);
+  give(xBuf, wxBuf, bias, panels.buf);
+  return xw;
 }
 
 /**

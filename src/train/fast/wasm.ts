@@ -2,7 +2,8 @@
 // `npm run build`): one instance per thread, with a memory of its own that ./pool.ts allocates
 // from. Own kernels rather than tfjs ops: a time step is one product and one elementwise pass over
 // memory the next step reads, with no tensor made, no kernel looked up and no JavaScript loop over
-// elements (tfjs-wasm's per-op cost was a third of an LSTM minibatch).
+// elements. On tfjs ops and JavaScript loops an LSTM minibatch spent ~40% of its time outside its
+// products, and the products ran at 22–30 GFLOP/s (XNNPACK) against the kernels' 45–50.
 
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
