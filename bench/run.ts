@@ -76,7 +76,11 @@ const cliMain = path.join(here, '..', 'src', 'cli', 'main.js');
 /** The node flags the command's shebang line gives it, so the sweep runs as `npx run-sweep` runs it. */
 const cliNodeFlags = (readFileSync(cliMain, 'utf8').split('\n')[0] ?? '').split(/\s+/).filter((w) => w.startsWith('--'));
 
-/** Seconds for `run-sweep` to train 4 equal trials (seeds 0-3, gru, 6 epochs; 2 with --quick) with `workers` workers. */
+/**
+ * Seconds for `run-sweep` to train 4 equal trials (seeds 0-3, gru, 20 epochs, ~6 s each alone; 2
+ * epochs with --quick) with `workers` workers. Long enough that the command's start-up (~0.7 s:
+ * node, the config, a worker loading tfjs), which no number of workers shortens, is not most of it.
+ */
 function sweepSeconds(workers: number, corpus: string): number {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-sweep-'));
   try {
@@ -86,7 +90,7 @@ function sweepSeconds(workers: number, corpus: string): number {
       `name: bench-sweep
 data: { corpus: ${JSON.stringify(corpus)}, level: char, max_tokens: 10000, validation_fraction: 0, normalize: letters, lowercase: true }
 model: { cell: gru, hidden_size: 256, init: uniform }
-train: { epochs: ${opts.quick ? 2 : 6}, batch_size: 32, num_steps: 35, lr: 1, clip_norm: 1 }
+train: { epochs: ${opts.quick ? 2 : 20}, batch_size: 32, num_steps: 35, lr: 1, clip_norm: 1 }
 sweep: { seeds: [0, 1, 2, 3] }
 `,
     );
@@ -139,7 +143,7 @@ function main(): void {
     const two = sweepSeconds(2, corpus);
     lines.push(
       '',
-      'sweep throughput: 4 equal trials (gru, 256 hidden) through run-sweep',
+      `sweep throughput: 4 equal trials (gru, 256 hidden, ${opts.quick ? 2 : 20} epochs) through run-sweep`,
       '',
       '| workers | seconds | trials/min |',
       '|---|---|---|',
