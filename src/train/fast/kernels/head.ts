@@ -1,7 +1,7 @@
 // The output layer's softmax cross-entropy over logits [rows, V]. Softmax is computed in place:
 // backward needs the probabilities, not the logits.
 
-import { put, splat } from './vector';
+import { lanesBelow, put, splat } from './vector';
 
 // exp(x) = 2^n · e^r with n = round(x·log2 e) and r = x − n·ln 2 (ln 2 split in two for
 // precision), e^r by Cephes' degree-6 polynomial: within 2 float32 ulps on the range used here
@@ -23,8 +23,6 @@ import { put, splat } from './vector';
   return f32x4.mul(p, scale);
 }
 
-const LANES = i32x4(0, 1, 2, 3);
-
 /**
  * Replaces each row of logits by its softmax and returns the summed cross-entropy against the
  * int32 targets, Σ_r log Σ_j exp(x_rj) − x_r,target, in float64.
@@ -33,8 +31,13 @@ export function softmaxCrossEntropy(x: usize, targets: usize, rows: i32, width: 
   const row = <usize>width << 2;
   let total: f64 = 0;
   for (let r = 0; r < rows; r++) {
-    let top = f32.load(x);
-    for (let j = 1; j < width; j++) top = max(top, f32.load(x + (<usize>j << 2)));
+    let tops = splat(-Infinity);
+    for (let j = 0; j < width; j += 4) {
+      const v = v128.load(x + (<usize>j << 2));
+      // lanes past the row's end hold whatever followed it: out of the maximum
+      tops = f32x4.max(tops, j + 4 <= width ? v : v128.bitselect(v, splat(-Infinity), lanesBelow(width - j)));
+    }
+    const top = max(max(f32x4.extract_lane(tops, 0), f32x4.extract_lane(tops, 1)), max(f32x4.extract_lane(tops, 2), f32x4.extract_lane(tops, 3)));
     const target = f32.load(x + (<usize>i32.load(targets + (<usize>r << 2)) << 2));
     // Four partial sums, so that a long row (a word vocabulary) is not summed one float at a time
     let sums = splat(0);
@@ -44,7 +47,7 @@ export function softmaxCrossEntropy(x: usize, targets: usize, rows: i32, width: 
       let e = exp4(f32x4.sub(v128.load(x + o), splat(top)));
       put(x + o, e, n);
       // lanes past the row's end hold whatever followed it: out of the sum
-      if (n < 4) e = v128.and(e, i32x4.lt_s(LANES, i32x4.splat(n)));
+      if (n < 4) e = v128.and(e, lanesBelow(n));
       sums = f32x4.add(sums, e);
     }
     const sum: f64 =

@@ -14,6 +14,11 @@
   if (n > 2) f32.store(p, f32x4.extract_lane(v, 2), 8);
 }
 
+/** All ones in the first n lanes, zeros after: which lanes of a row's last vector are the row's. */
+@inline export function lanesBelow(n: i32): v128 {
+  return i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(n));
+}
+
 @inline export function splat(x: f32): v128 {
   return f32x4.splat(x);
 }
