@@ -8,10 +8,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../../config/types.js';
 import type { Cell, CellState } from '../cells/index.js';
+import { scatteredRows } from './embedding.js';
 import { fusedGru } from './gru.js';
 import { fusedLstm } from './lstm.js';
 import { type Buf, at, copyFloats, give, take, taken, view } from './pool.js';
-import { scatteredRows } from './embedding.js';
 import { gramInto, matrix, packed, packedTranspose, product, tensorOf, valuesOf } from './products.js';
 import { fusedRnn } from './rnn.js';
 import type { FusedCell, Sequence } from './sequence.js';
@@ -55,18 +55,23 @@ function projectIds(ids: Int32Array, wx: Float32Array, b: Float32Array): Buf {
   return xw;
 }
 
-/** xw = X·W_x + b, [rows, G·h], for a dense input X [rows, in]: one product over all steps. */
-function projectDense(x: tf.Tensor2D, wx: tf.Tensor2D, b: tf.Tensor1D): Buf {
-  const [rows, inputs] = x.shape;
-  const width = wx.shape[1];
-  const xBuf = taken(valuesOf(x));
-  const wxBuf = taken(valuesOf(wx));
-  const bias = taken(valuesOf(b));
-  const panels = packed(matrix(wxBuf, inputs, width));
+/** A dense input X [rows, in] and W_x [in, G·h], copied into the kernels' memory for forward and backward. */
+interface DenseInput {
+  x: Buf;
+  wx: Buf;
+  rows: number;
+  inputs: number;
+  width: number;
+}
+
+/** xw = X·W_x + b, [rows, G·h], for a dense input: one product over all steps. */
+function projectDense({ x, wx, rows, inputs, width }: DenseInput, b: Float32Array): Buf {
+  const bias = taken(b);
+  const panels = packed(matrix(wx, inputs, width));
   const xw = take(rows * width);
-  product(matrix(xw, rows, width), matrix(xBuf, rows, inputs), panels);
+  product(matrix(xw, rows, width), matrix(x, rows, inputs), panels);
   kernels().addBias(xw.ptr, bias.ptr, rows, width);
-  give(xBuf, wxBuf, bias, panels.buf);
+  give(bias, panels.buf);
   return xw;
 }
 
@@ -83,17 +88,13 @@ function oneHotGrads(ids: Int32Array, dxw: Buf, vocab: number, width: number): [
   return grads;
 }
 
-/** dL/dX, dL/dW_x and dL/db for a dense input X: two products and a column sum. */
-function denseGrads(x: tf.Tensor2D, wx: tf.Tensor2D, dxw: Buf): [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D] {
-  const [rows, inputs] = x.shape;
-  const width = wx.shape[1];
-  const xBuf = taken(valuesOf(x));
-  const wxBuf = taken(valuesOf(wx));
+/** dL/dX, dL/dW_x and dL/db for a dense input: two products and a column sum. */
+function denseGrads({ x, wx, rows, inputs, width }: DenseInput, dxw: Buf): [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D] {
   const dX = take(rows * inputs);
-  const wxT = packedTranspose(matrix(wxBuf, inputs, width));
+  const wxT = packedTranspose(matrix(wx, inputs, width));
   product(matrix(dX, rows, inputs), matrix(dxw, rows, width), wxT);
   const dWx = take(inputs * width);
-  gramInto(matrix(dWx, inputs, width), matrix(xBuf, rows, inputs), matrix(dxw, rows, width));
+  gramInto(matrix(dWx, inputs, width), matrix(x, rows, inputs), matrix(dxw, rows, width));
   const db = take(width);
   kernels().columnSums(db.ptr, dxw.ptr, rows, width);
   const grads: [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D] = [
@@ -101,7 +102,7 @@ function denseGrads(x: tf.Tensor2D, wx: tf.Tensor2D, dxw: Buf): [tf.Tensor2D, tf
     tensorOf<tf.Rank.R2>(dWx, [inputs, width]),
     tensorOf<tf.Rank.R1>(db, [width]),
   ];
-  give(xBuf, wxBuf, wxT.buf, dX, dWx, db);
+  give(wxT.buf, dX, dWx, db);
   return grads;
 }
 
@@ -130,14 +131,22 @@ export function fusedLayer(
   const ids = 'ids' in input ? input.ids : undefined;
   // customGrad returns one tensor: H for every step, then the extra state parts' final values.
   const op = tf.customGrad((...args) => {
-    const save = args.pop() as tf.GradSaveFunc;
+    args.pop(); // customGrad's save function: backward reads the kernels' copies instead
     const inputs = args as tf.Tensor[];
     const x = ids ? undefined : (inputs[0] as tf.Tensor2D);
     const [wx, b, wh, ...s0] = (ids ? inputs : inputs.slice(1)) as [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, ...tf.Tensor2D[]];
-    if (x) save([x]);
-    const xw = ids ? projectIds(ids, valuesOf(wx), valuesOf(b)) : projectDense(x as tf.Tensor2D, wx, b);
+    const dense: DenseInput | undefined = x && {
+      x: taken(valuesOf(x)),
+      wx: taken(valuesOf(wx)),
+      rows,
+      inputs: x.shape[1],
+      width,
+    };
+    const xw = dense ? projectDense(dense, valuesOf(b)) : projectIds(ids as Int32Array, valuesOf(wx), valuesOf(b));
     const whBuf = taken(valuesOf(wh));
     const s0Bufs = s0.map((t) => taken(valuesOf(t)));
+    // what backward reads besides the run's own buffers
+    const kept = [whBuf, ...s0Bufs, ...(dense ? [dense.x, dense.wx] : [])];
     const run = cell.forward(seq, xw, whBuf, s0Bufs);
     give(xw);
     const packed = take(rows * hidden + (shape.stateSize - 1) * block);
@@ -149,23 +158,25 @@ export function fusedLayer(
     // validation batch would take training-sized buffers from the pool and keep them.
     if (!differentiable) {
       run.release();
-      give(whBuf, ...s0Bufs);
+      give(...kept);
     }
     return {
       value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: (dy: tf.Tensor) => {
         const dPacked = valuesOf(dy);
         const dhs = taken(dPacked.subarray(0, rows * hidden));
         // H's final value is also a row block of hs: its gradient arrives through dhs
-        const dState = [taken(new Float32Array(block))];
+        const dFinalH = take(block);
+        view(dFinalH).fill(0);
+        const dState = [dFinalH];
         for (let i = 1; i < shape.stateSize; i++) dState.push(taken(dPacked.subarray(rows * hidden + (i - 1) * block, rows * hidden + i * block)));
         const g = run.backward(dhs, dState);
         const common = [
           tensorOf<tf.Rank.R2>(g.dWh, [hidden, width]),
           ...g.dState0.map((d) => tensorOf<tf.Rank.R2>(d, [batch, hidden])),
         ];
-        const inputGrads = ids ? oneHotGrads(ids, g.dxw, wx.shape[0], width) : denseGrads(saved[0] as tf.Tensor2D, wx, g.dxw);
-        give(dhs, ...dState, g.dxw, g.dWh, ...g.dState0, whBuf, ...s0Bufs);
+        const inputGrads = dense ? denseGrads(dense, g.dxw) : oneHotGrads(ids as Int32Array, g.dxw, wx.shape[0], width);
+        give(dhs, ...dState, g.dxw, g.dWh, ...g.dState0, ...kept);
         return [...inputGrads, ...common];
       },
     };
