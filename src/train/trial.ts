@@ -3,11 +3,11 @@
 
 import type { TrialConfig } from '../config/types.js';
 import { initBackend } from './backend.js';
-import { startAfresh } from './fast/pool.js';
-import { kernelBuild } from './fast/wasm.js';
 import { loadCorpusText } from './corpus.js';
 import { prepareDataset } from './dataset.js';
 import type { TrainEvent, TrainResult } from './events.js';
+import { startAfresh } from './fast/pool.js';
+import { kernelBuild } from './fast/wasm.js';
 import { trainModel } from './loop.js';
 import { RnnLM } from './model.js';
 import { Rng } from './rng.js';
