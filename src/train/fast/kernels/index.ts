@@ -1,6 +1,8 @@
-// The fused layers' WebAssembly kernels (compiled by AssemblyScript into kernels.wasm, loaded by
-// ../wasm.ts): matrix products and, per cell, the elementwise part of one time step. All
-// addresses are byte offsets into the module's memory, all sizes element counts.
+// The fast path's WebAssembly kernels (compiled by AssemblyScript into kernels.wasm, and with
+// relaxed SIMD into kernels-relaxed.wasm; loaded by ../wasm.ts): matrix products; per cell, the
+// elementwise part of one time step; a bias, its gradient and a row gather's gradient; and the
+// output layer's softmax cross-entropy. All addresses are byte offsets into the module's memory,
+// all sizes element counts.
 
 export { gemm, packPanels, panelsSize, quadsSize } from './gemm';
 export { rnnForwardStep, rnnBackwardStep } from './rnn';
