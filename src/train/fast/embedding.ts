@@ -4,16 +4,15 @@
 // and more for words.
 
 import * as tf from '@tensorflow/tfjs';
-import { type Buf, give, take, taken, view } from './pool.js';
+import { type Buf, give, take, taken, takenInts, view } from './pool.js';
 import { tensorOf, valuesOf } from './products.js';
 import { kernels } from './wasm.js';
 
 /** dL/dtable for a lookup of `ids`: each row of d [ids.length, width] added into the row it was read from. */
 export function scatteredRows(ids: Int32Array, d: Buf, tableRows: number, width: number): Buf {
   const grad = take(tableRows * width);
-  const idBuf = take(ids.length);
   view(grad).fill(0);
-  new Int32Array(kernels().memory.buffer, idBuf.ptr, ids.length).set(ids);
+  const idBuf = takenInts(ids);
   kernels().scatterRows(grad.ptr, d.ptr, idBuf.ptr, ids.length, width);
   give(idBuf);
   return grad;

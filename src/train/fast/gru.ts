@@ -2,7 +2,7 @@
 // recurrent product needs R_t first, so W_h is used as two matrices, its column blocks
 // W_h,rz [h, 2h] and W_hh [h, h].
 
-import { type Buf, at, clone, give, take } from './pool.js';
+import { type Buf, at, give, take } from './pool.js';
 import { columns, gramInto, matrix, packed, packedTranspose, product } from './products.js';
 import { type FusedCell, type Sequence, previousStates, stepAt } from './sequence.js';
 import { kernels } from './wasm.js';
@@ -39,7 +39,7 @@ export const fusedGru: FusedCell = {
         const rows = steps * batch;
         // dL/d of the gate pre-activations, which is dL/dxw
         const dG = take(rows * 3 * h);
-        const dhNext = clone(dState[0] as Buf);
+        const dhNext = dState[0] as Buf;
         const dRh = take(block);
         const prevAll = previousStates(seq, hs, h0);
         const whRzT = packedTranspose(columns(whM, 0, 2 * h));

@@ -3,16 +3,17 @@
 // ./wasm.ts instead of dozens of tiny tfjs ops per step on the autodiff tape. Tensors cross into
 // the kernels' memory once per call each way. The layer reads either token ids (one-hot input:
 // X·W_x is then a row gather of W_x and its gradient a scatter-add, far cheaper than a one-hot
-// product) or a dense input X, whose projection X·W_x and gradients are one product each.
+// product) or a dense input X, whose projection X·W_x + b is a linear map (./linear.ts).
 
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../../config/types.js';
 import type { Cell, CellState } from '../cells/index.js';
 import { scatteredRows } from './embedding.js';
 import { fusedGru } from './gru.js';
+import { type Linear, linearForward, linearGrads } from './linear.js';
 import { fusedLstm } from './lstm.js';
 import { type Buf, at, copyFloats, give, take, taken, view } from './pool.js';
-import { gramInto, matrix, packed, packedTranspose, product, tensorOf, valuesOf } from './products.js';
+import { tensorOf, valuesOf } from './products.js';
 import { fusedRnn } from './rnn.js';
 import type { FusedCell, Sequence } from './sequence.js';
 import { kernels } from './wasm.js';
@@ -55,26 +56,6 @@ function projectIds(ids: Int32Array, wx: Float32Array, b: Float32Array): Buf {
   return xw;
 }
 
-/** A dense input X [rows, in] and W_x [in, G·h], copied into the kernels' memory for forward and backward. */
-interface DenseInput {
-  x: Buf;
-  wx: Buf;
-  rows: number;
-  inputs: number;
-  width: number;
-}
-
-/** xw = X·W_x + b, [rows, G·h], for a dense input: one product over all steps. */
-function projectDense({ x, wx, rows, inputs, width }: DenseInput, b: Float32Array): Buf {
-  const bias = taken(b);
-  const panels = packed(matrix(wx, inputs, width));
-  const xw = take(rows * width);
-  product(matrix(xw, rows, width), matrix(x, rows, inputs), panels);
-  kernels().addBias(xw.ptr, bias.ptr, rows, width);
-  give(bias, panels.buf);
-  return xw;
-}
-
 /**
  * dL/dW_x and dL/db for one-hot input: dL/dxw's rows added into the rows of W_x they came from,
  * and db the column sums of dL/dxw.
@@ -85,24 +66,6 @@ function oneHotGrads(ids: Int32Array, dxw: Buf, vocab: number, width: number): [
   kernels().columnSums(db.ptr, dxw.ptr, ids.length, width);
   const grads: [tf.Tensor2D, tf.Tensor1D] = [tensorOf<tf.Rank.R2>(dWx, [vocab, width]), tensorOf<tf.Rank.R1>(db, [width])];
   give(dWx, db);
-  return grads;
-}
-
-/** dL/dX, dL/dW_x and dL/db for a dense input: two products and a column sum. */
-function denseGrads({ x, wx, rows, inputs, width }: DenseInput, dxw: Buf): [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D] {
-  const dX = take(rows * inputs);
-  const wxT = packedTranspose(matrix(wx, inputs, width));
-  product(matrix(dX, rows, inputs), matrix(dxw, rows, width), wxT);
-  const dWx = take(inputs * width);
-  gramInto(matrix(dWx, inputs, width), matrix(x, rows, inputs), matrix(dxw, rows, width));
-  const db = take(width);
-  kernels().columnSums(db.ptr, dxw.ptr, rows, width);
-  const grads: [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D] = [
-    tensorOf<tf.Rank.R2>(dX, [rows, inputs]),
-    tensorOf<tf.Rank.R2>(dWx, [inputs, width]),
-    tensorOf<tf.Rank.R1>(db, [width]),
-  ];
-  give(wxT.buf, dX, dWx, db);
   return grads;
 }
 
@@ -135,18 +98,19 @@ export function fusedLayer(
     const inputs = args as tf.Tensor[];
     const x = ids ? undefined : (inputs[0] as tf.Tensor2D);
     const [wx, b, wh, ...s0] = (ids ? inputs : inputs.slice(1)) as [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, ...tf.Tensor2D[]];
-    const dense: DenseInput | undefined = x && {
+    // a dense input is a linear map X·W_x + b over all steps
+    const dense: Linear | undefined = x && {
       x: taken(valuesOf(x)),
-      wx: taken(valuesOf(wx)),
+      w: taken(valuesOf(wx)),
       rows,
       inputs: x.shape[1],
       width,
     };
-    const xw = dense ? projectDense(dense, valuesOf(b)) : projectIds(ids as Int32Array, valuesOf(wx), valuesOf(b));
+    const xw = dense ? linearForward(dense, valuesOf(b)) : projectIds(ids as Int32Array, valuesOf(wx), valuesOf(b));
     const whBuf = taken(valuesOf(wh));
     const s0Bufs = s0.map((t) => taken(valuesOf(t)));
     // what backward reads besides the run's own buffers
-    const kept = [whBuf, ...s0Bufs, ...(dense ? [dense.x, dense.wx] : [])];
+    const kept = [whBuf, ...s0Bufs, ...(dense ? [dense.x, dense.w] : [])];
     const run = cell.forward(seq, xw, whBuf, s0Bufs);
     give(xw);
     const packed = take(rows * hidden + (shape.stateSize - 1) * block);
@@ -175,8 +139,8 @@ export function fusedLayer(
           tensorOf<tf.Rank.R2>(g.dWh, [hidden, width]),
           ...g.dState0.map((d) => tensorOf<tf.Rank.R2>(d, [batch, hidden])),
         ];
-        const inputGrads = dense ? denseGrads(dense, g.dxw) : oneHotGrads(ids as Int32Array, g.dxw, wx.shape[0], width);
-        give(dhs, ...dState, g.dxw, g.dWh, ...g.dState0, ...kept);
+        const inputGrads = dense ? linearGrads(dense, g.dxw) : oneHotGrads(ids as Int32Array, g.dxw, wx.shape[0], width);
+        give(dhs, g.dxw, g.dWh, ...g.dState0, ...kept);
         return [...inputGrads, ...common];
       },
     };

@@ -1,6 +1,6 @@
 // Fused LSTM, gate blocks i, f, c̃, o (see ../cells/lstm.ts for the equations).
 
-import { type Buf, at, clone, give, take } from './pool.js';
+import { type Buf, at, give, take } from './pool.js';
 import { gramInto, matrix, packed, packedTranspose, product } from './products.js';
 import { type FusedCell, type Sequence, previousStates, stepAt } from './sequence.js';
 import { kernels } from './wasm.js';
@@ -34,8 +34,7 @@ export const fusedLstm: FusedCell = {
       release: () => give(hs, acts, cs, tcs),
       backward(dhs: Buf, dState: Buf[]) {
         const dG = take(steps * block * 4);
-        const dhNext = clone(dState[0] as Buf);
-        const dcNext = clone(dState[1] as Buf);
+        const [dhNext, dcNext] = dState as [Buf, Buf];
         const whT = packedTranspose(whM);
         for (let s = steps - 1; s >= 0; s--) {
           const off = stepAt(seq, s) * block;

@@ -82,16 +82,16 @@ export function taken(values: Float32Array): Buf {
   return b;
 }
 
+/** A buffer holding int32 `values` (token ids for the kernels), one per element. */
+export function takenInts(values: Int32Array): Buf {
+  const b = take(values.length);
+  new Int32Array(kernels().memory.buffer, b.ptr, values.length).set(values);
+  return b;
+}
+
 /** Copies `count` floats from address `from` to address `to` of the kernels' memory. */
 export function copyFloats(to: number, from: number, count: number): void {
   new Float32Array(kernels().memory.buffer).copyWithin(to / 4, from / 4, from / 4 + count);
-}
-
-/** A new buffer holding a copy of b. */
-export function clone(b: Buf): Buf {
-  const out = take(b.length);
-  copyFloats(out.ptr, b.ptr, b.length);
-  return out;
 }
 
 /** The address of element i of b. */

@@ -1,6 +1,6 @@
 // Fused vanilla RNN: H_t = φ(xw_t + H_{t−1}·W_h), φ = tanh or relu (see ../cells/rnn.ts).
 
-import { type Buf, at, clone, give, take } from './pool.js';
+import { type Buf, at, give, take } from './pool.js';
 import { gramInto, matrix, packed, packedTranspose, product } from './products.js';
 import { type FusedCell, type Sequence, previousStates, stepAt } from './sequence.js';
 import { kernels } from './wasm.js';
@@ -17,9 +17,10 @@ export function fusedRnn(nonlinearity: 'tanh' | 'relu'): FusedCell {
       const hs = take(steps * block);
       let prev = h0.ptr;
       for (let s = 0; s < steps; s++) {
-        const ht = at(hs, stepAt(seq, s) * block);
+        const off = stepAt(seq, s) * block;
+        const ht = at(hs, off);
         product(matrix(ht, batch, h), matrix(prev, batch, h), whP);
-        kernels().rnnForwardStep(ht, at(xw, stepAt(seq, s) * block), block, relu);
+        kernels().rnnForwardStep(ht, at(xw, off), block, relu);
         prev = ht;
       }
       give(whP.buf);
@@ -29,7 +30,7 @@ export function fusedRnn(nonlinearity: 'tanh' | 'relu'): FusedCell {
         release: () => give(hs),
         backward(dhs: Buf, dState: Buf[]) {
           const dG = take(steps * block);
-          const dNext = clone(dState[0] as Buf);
+          const dNext = dState[0] as Buf;
           const whT = packedTranspose(whM);
           for (let s = steps - 1; s >= 0; s--) {
             const off = stepAt(seq, s) * block;

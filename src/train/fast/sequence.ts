@@ -30,7 +30,10 @@ export interface SequenceRun {
   hs: Buf;
   /** the final state: the address of one [batch, h] block per state part, in the run's buffers */
   state: number[];
-  /** BPTT: given dL/dhs and dL/d(final state); gives the forward's buffers back to the pool */
+  /**
+   * BPTT: given dL/dhs and dL/d(final state); gives the forward's buffers back to the pool. The
+   * dState buffers are worked in place and come back as dState0.
+   */
   backward(dhs: Buf, dState: Buf[]): SequenceGrads;
   /** gives the buffers kept for backward back to the pool, when no backward will run */
   release(): void;
