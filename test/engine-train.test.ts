@@ -17,7 +17,7 @@ import { prepareDataset } from '../src/train/dataset.js';
 import { RnnLM } from '../src/train/model.js';
 import { createOptimizer } from '../src/train/optimizer.js';
 import { Rng } from '../src/train/rng.js';
-import { learningRate } from '../src/train/schedule.js';
+import { learningRate } from '../src/train/lr-schedule.js';
 import { runTrial } from '../src/train/trial.js';
 import { loadExperimentText } from './support/experiment.js';
 

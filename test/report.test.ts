@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expandTrials } from '../src/plan/expand.js';
 import { formatSummary, formatTrialPlan } from '../src/report/summary.js';
-import { bestReport, type TrialReport } from '../src/schedule/progress.js';
+import { bestReport, type TrialReport } from '../src/scheduler/progress.js';
 import { loadExperimentText } from './support/experiment.js';
 
 const trials = expandTrials(

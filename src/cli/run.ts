@@ -5,7 +5,7 @@ import { corpusIdentity } from '../plan/corpus-identity.js';
 import { expandTrials } from '../plan/expand.js';
 import { printSweepEvent } from '../report/console.js';
 import { formatSummary, formatTrialPlan } from '../report/summary.js';
-import { runSweep } from '../schedule/sweep.js';
+import { runSweep } from '../scheduler/sweep.js';
 import { loadCorpusText } from '../train/corpus.js';
 import { openTracker } from '../track/open.js';
 import type { Command } from './args.js';

@@ -1,5 +1,5 @@
 // Live progress on the console: one line per event worth a person's attention.
-import type { SweepEvent } from '../schedule/progress.js';
+import type { SweepEvent } from '../scheduler/progress.js';
 import { formatNumber } from './summary.js';
 
 export function printSweepEvent(event: SweepEvent, write: (line: string) => void): void {

@@ -1,6 +1,6 @@
 // What the console shows of a sweep: the planned trials, and the results ranked.
 import { varyingPaths, type Trial } from '../plan/expand.js';
-import { bestReport, rankScore, type TrialReport } from '../schedule/progress.js';
+import { bestReport, rankScore, type TrialReport } from '../scheduler/progress.js';
 import { formatTable } from './table.js';
 
 function cell(value: unknown): string {

@@ -13,7 +13,7 @@ import { sampleText } from './generate.js';
 import { type ModelState, type RnnLM, stateTensors } from './model.js';
 import { type Optimizer, createOptimizer } from './optimizer.js';
 import type { Rng } from './rng.js';
-import { learningRate } from './schedule.js';
+import { learningRate } from './lr-schedule.js';
 import type { Vocab } from './vocab.js';
 
 export interface TrainContext {
