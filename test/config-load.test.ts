@@ -72,8 +72,8 @@ const D2L_DEFAULTS: Omit<ExperimentConfig, 'name'> = {
     seed: 0,
   },
   sample: { prefixes: ['the '], length: 50, every_epochs: 10, temperature: 0, top_k: 0 },
-  sweep: { grid: {}, seeds: null, workers: null },
-  tracking: { experiment: null, uri: null },
+  sweep: { grid: {}, include: [], exclude: [], seeds: null, workers: null, trial_timeout: null, max_memory_mb: null, retries: 1 },
+  tracking: { experiment: null, uri: null, upload_timeout: 60, require_server: false },
   engine: { backend: 'auto', path: 'fast' },
 };
 
@@ -93,8 +93,8 @@ test("issue 2's example experiment loads as written, the rest defaulted", () => 
     description: 'Vanilla RNN vs GRU vs LSTM, character level',
     data: { ...D2L_DEFAULTS.data, max_tokens: 200000 },
     sample: { ...D2L_DEFAULTS.sample, prefixes: ['the whale', 'call me'], every_epochs: 5 },
-    sweep: { grid: { 'model.cell': ['rnn', 'gru', 'lstm'], 'model.hidden_size': [128, 256] }, seeds: [0, 1], workers: 2 },
-    tracking: { experiment: 'cell-comparison', uri: null },
+    sweep: { ...D2L_DEFAULTS.sweep, grid: { 'model.cell': ['rnn', 'gru', 'lstm'], 'model.hidden_size': [128, 256] }, seeds: [0, 1], workers: 2 },
+    tracking: { ...D2L_DEFAULTS.tracking, experiment: 'cell-comparison' },
   });
 });
 
@@ -227,9 +227,9 @@ test('grid keys must be sweepable schema paths and every grid value valid for it
       "7:5: sweep.grid.model: unknown grid key 'model'; grid keys are dotted paths to a value, such as model.cell",
       '8:21: sweep.grid.train.lr[1]: expected a number > 0, got 0',
       '8:24: sweep.grid.train.lr[2]: expected a number > 0, got -1',
-      '9:19: sweep.grid.train.epochs: expected a non-empty list of distinct values, got 3',
+      '9:19: sweep.grid.train.epochs: expected a non-empty list of distinct values, or a mapping {start, stop, step}, or a mapping {log, num}, got 3',
       '10:36: sweep.grid.model.embedding[2]: expected "one_hot" or an integer ≥ 1, got 0',
-      '11:17: sweep.grid.data.level: expected a non-empty list of distinct values, got []',
+      '11:17: sweep.grid.data.level: expected a non-empty list of distinct values, or a mapping {start, stop, step}, or a mapping {log, num}, got []',
     ],
   );
 });
@@ -258,10 +258,10 @@ test('a corpus path is resolved next to the YAML file and must be a readable fil
 test('--set overrides are applied before validation, their errors named by the argument', () => {
   const file = write(CONTRACT_EXAMPLE);
   const { config } = loadExperiment(file, {
-    set: ['train.epochs=2', 'model.cell=gru', 'sweep.grid={model.cell: [rnn, gru]}', 'engine.backend=cpu', 'sweep.seeds='],
+    set: ['train.epochs=2', 'model.num_layers=2', 'sweep.grid={model.cell: [rnn, gru]}', 'engine.backend=cpu', 'sweep.seeds='],
   });
   assert.equal(config.train.epochs, 2);
-  assert.equal(config.model.cell, 'gru');
+  assert.equal(config.model.num_layers, 2);
   assert.deepEqual(config.sweep.grid, { 'model.cell': ['rnn', 'gru'] });
   assert.equal(config.engine.backend, 'cpu');
   assert.equal(config.sweep.seeds, null);

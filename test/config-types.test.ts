@@ -9,7 +9,7 @@
 // key and enum member for member. Change either file alone and the build or this test fails.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { experimentSchema, type JsonSchema } from '../src/config/schema.js';
+import { experimentSchema, resolvedSchema, type JsonSchema } from '../src/config/schema.js';
 import { inSchemaOrder, validateExperiment } from '../src/config/validate.js';
 import type { ExperimentConfig } from '../src/config/types.js';
 
@@ -84,10 +84,20 @@ const SPEC = {
   },
   sweep: {
     grid: { types: { object: true } },
+    include: { types: { array: true } },
+    exclude: { types: { array: true } },
     seeds: { types: { array: true, null: true } },
     workers: { types: { number: true, null: true } },
+    trial_timeout: { types: { number: true, string: true, null: true } },
+    max_memory_mb: { types: { number: true, null: true } },
+    retries: { types: { number: true } },
   },
-  tracking: { experiment: { types: { string: true, null: true } }, uri: { types: { string: true, null: true } } },
+  tracking: {
+    experiment: { types: { string: true, null: true } },
+    uri: { types: { string: true, null: true } },
+    upload_timeout: { types: { number: true, string: true } },
+    require_server: { types: { boolean: true } },
+  },
   engine: {
     backend: { types: { string: true }, words: { auto: true, wasm: true, cpu: true, tensorflow: true } },
     path: { types: { string: true }, words: { fast: true, plain: true } },
@@ -114,14 +124,16 @@ function schemaWords(schema: JsonSchema): string[] {
   return values.filter((value): value is string => typeof value === 'string').sort();
 }
 
+// resolvedSchema: the schema less its directives (`extends`), which the loader reads and removes.
 function sections(): [string, JsonSchema, Record<string, Leaf>][] {
-  return Object.entries(experimentSchema.properties ?? {})
+  return Object.entries(resolvedSchema.properties ?? {})
     .filter(([, schema]) => schema.properties !== undefined)
     .map(([key, schema]) => [key, schema, (SPEC as Record<string, unknown>)[key] as Record<string, Leaf>]);
 }
 
 test('the schema has exactly the keys of ExperimentConfig, section by section', () => {
-  assert.deepEqual(Object.keys(experimentSchema.properties ?? {}), Object.keys(SPEC));
+  assert.deepEqual(Object.keys(resolvedSchema.properties ?? {}), Object.keys(SPEC));
+  assert.deepEqual(Object.keys(experimentSchema.properties ?? {}), ['extends', ...Object.keys(SPEC)], 'the full schema adds only the directive');
   for (const [key, schema, spec] of sections()) {
     assert.ok(spec !== undefined && !('types' in spec), `${key} is a section in both`);
     assert.deepEqual(Object.keys(schema.properties ?? {}), Object.keys(spec), `keys of ${key}`);
@@ -136,7 +148,7 @@ test('every leaf admits the same JSON types and the same words in the schema as 
       Object.entries(schema.properties ?? {}).map(([key, leaf]): [string, JsonSchema, Leaf] => [`${section}.${key}`, leaf, spec[key] as Leaf]),
     ),
   ];
-  assert.equal(leaves.length, 44);
+  assert.equal(leaves.length, 51);
   for (const [dotted, schema, spec] of leaves) {
     assert.deepEqual(schemaTypes(schema), Object.keys(spec.types).sort(), `JSON types of ${dotted}`);
     assert.deepEqual(schemaWords(schema), Object.keys(spec.words ?? {}).sort(), `words of ${dotted}`);

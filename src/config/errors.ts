@@ -1,9 +1,11 @@
 import path from 'node:path';
+import { RunSweepError } from '../errors.js';
+import { redactUserinfo } from './redact.js';
 
 /**
  * One problem with an experiment file. `line` and `column` are 1-based; 0 means the problem has no
- * place inside a file (the file cannot be read, or the value came from a `--set` argument, whose
- * text is then `file`).
+ * place inside a file (the file cannot be read, or the value came from a `--set` or `--only`
+ * argument, whose text is then `file`).
  */
 export interface ConfigIssue {
   file: string;
@@ -15,13 +17,15 @@ export interface ConfigIssue {
 }
 
 /** A bad experiment file: every issue found, not just the first. `message` is the formatted list. */
-export class ConfigError extends Error {
+export class ConfigError extends RunSweepError {
+  override name = 'ConfigError';
   readonly issues: ConfigIssue[];
 
   constructor(issues: ConfigIssue[]) {
-    super(formatIssues(issues));
-    this.name = 'ConfigError';
-    this.issues = issues;
+    // Redacted here, once, so that no check can echo a URI's password, whichever value it quotes.
+    const safe = issues.map((issue) => ({ ...issue, file: redactUserinfo(issue.file), message: redactUserinfo(issue.message) }));
+    super('config', formatIssues(safe));
+    this.issues = safe;
   }
 }
 
@@ -40,4 +44,15 @@ function displayFile(file: string, cwd: string): string {
   const relative = path.relative(cwd, file);
   const outside = relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
   return relative === '' || outside ? file : relative;
+}
+
+/**
+ * Problems without a place (--set, --only, an unreadable file) first, in the order found; then by
+ * file, in the order of `files` (the experiment file, then its bases), top to bottom.
+ */
+export function sortIssues(issues: readonly ConfigIssue[], files: readonly string[] = []): ConfigIssue[] {
+  const rank = (issue: ConfigIssue): number => (files.includes(issue.file) ? files.indexOf(issue.file) : files.length);
+  return [...issues].sort(
+    (a, b) => Number(a.line > 0) - Number(b.line > 0) || (a.line > 0 ? rank(a) - rank(b) || a.line - b.line || a.column - b.column : 0),
+  );
 }

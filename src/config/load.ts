@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
-import { ConfigError, type ConfigIssue } from './errors.js';
+import { parseDocument } from 'yaml';
+import { ConfigError, sortIssues, type ConfigIssue } from './errors.js';
+import { readChain, type Layer } from './extends.js';
+import { mergeLayers, writerOf } from './merge.js';
+import { showValue } from './messages.js';
 import { getPath, isMapping, setPath } from './paths.js';
-import { leafPaths } from './schema.js';
-import { SourceMap } from './source.js';
+import { DIRECTIVE_KEYS, leafPaths } from './schema.js';
 import { didYouMean } from './suggest.js';
 import type { ExperimentConfig } from './types.js';
 import { inSchemaOrder, validateExperiment, type Finding } from './validate.js';
@@ -15,90 +16,58 @@ export interface LoadedExperiment {
   file: string;
   /** the YAML file's directory: relative corpus paths start here */
   dir: string;
+  /** absolute paths of the files it extends, directly or not, in merge order (the deepest base first) */
+  bases: string[];
 }
 
 export interface LoadOptions {
-  /** `path=value` overrides (`--set`), applied before validation; the value is read as YAML */
+  /**
+   * `path=value` overrides (`--set`), applied after `extends` and before validation; the value is
+   * read as YAML. `sweep.grid.<path>=[values]` replaces one grid key's values.
+   */
   set?: readonly string[];
 }
 
 /**
- * Reads, validates and fills in the defaults of an experiment file. Throws a ConfigError listing
- * every problem found, each placed at its key or value in the file, or at its --set argument.
+ * Reads an experiment file and the files it extends, merges them, applies `--set`, validates the
+ * result and fills in the defaults (grid ranges expanded to lists). Throws a ConfigError listing
+ * every problem found, each placed at the key or value in the file that wrote it, or at its
+ * --set argument.
  */
 export function loadExperiment(file: string, options: LoadOptions = {}): LoadedExperiment {
   const absolute = path.resolve(file);
   const dir = path.dirname(absolute);
-  const text = readExperiment(absolute);
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const source = new SourceMap(doc, lines);
-  const issues = doc.errors.map((error) => syntaxIssue(error, absolute, source));
-  // Duplicate keys leave a usable document (the last one wins), so its other problems are worth reporting too.
-  if (doc.errors.some((error) => error.code !== 'DUPLICATE_KEY')) throw new ConfigError(issues);
-
-  const contents = doc.contents;
-  if (!isMap(contents)) {
-    const empty = contents === null || (isScalar(contents) && contents.source === '');
-    const found = isSeq(contents) ? 'a list' : isScalar(contents) ? JSON.stringify(contents.value) : 'an alias';
-    const position = empty ? { line: 1, column: 1 } : source.positionOf([], 'value');
-    const message = empty ? 'file is empty: expected a mapping with at least `name`' : `expected a mapping with at least \`name\`, found ${found}`;
-    throw new ConfigError([...issues, { file: absolute, ...position, path: '', message }]);
-  }
-
-  const data = toData(doc, absolute);
+  const { layers, issues } = readChain(absolute);
+  const data = mergeLayers(layers.map((layer) => layer.data));
   const overrides = applyOverrides(data, options.set ?? [], issues);
-  for (const finding of validateExperiment(data, dir)) {
+  const findings = validateExperiment(data, dir);
+  const swept = sweptOverrides(data, overrides);
+  issues.push(...swept);
+  for (const finding of findings) {
     const override = overrides.find((candidate) => isPrefix(candidate.path, finding.path));
-    const where =
-      override !== undefined
-        ? { file: `--set ${override.argument}`, line: 0, column: 0 }
-        : { file: absolute, ...locate(source, finding) };
+    // A --set the sweep overrides is wrong whatever its value: saying why its value is bad too would be noise.
+    if (override !== undefined && swept.some((issue) => issue.file === `--set ${override.argument}`)) continue;
+    const where = override !== undefined ? { file: `--set ${override.argument}`, line: 0, column: 0 } : locate(layers, finding);
     issues.push({ ...where, path: displayPath(data, finding.path), message: finding.message });
   }
-  if (issues.length > 0) throw new ConfigError(sortIssues(issues));
-  return { config: inSchemaOrder(data) as unknown as ExperimentConfig, file: absolute, dir };
-}
-
-function readExperiment(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reasons: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'it is a directory', EACCES: 'permission denied' };
-    const reason = reasons[code ?? ''] ?? (error as Error).message;
-    throw new ConfigError([{ file, line: 0, column: 0, path: '', message: `cannot read experiment file: ${reason}` }]);
-  }
-}
-
-// toJS throws only on alias abuse (a "billion laughs" file); that is still the file's fault, not ours.
-function toData(doc: Document.Parsed, file: string): Record<string, unknown> {
-  try {
-    return doc.toJS() as Record<string, unknown>;
-  } catch (error) {
-    throw new ConfigError([{ file, line: 1, column: 1, path: '', message: `cannot read YAML: ${(error as Error).message}` }]);
-  }
-}
-
-function syntaxIssue(error: YAMLError, file: string, source: SourceMap): ConfigIssue {
-  const position = source.positionAt(error.pos[0]);
-  if (error.code === 'DUPLICATE_KEY') {
-    const keyPath = source.keyPathAt(error.pos[0]) ?? [];
-    return { file, ...position, path: keyPath.join('.'), message: `duplicate key '${keyPath.at(-1) ?? ''}'` };
-  }
-  if (error.code === 'MULTIPLE_DOCS') {
-    return { file, ...position, path: '', message: 'a second YAML document starts here; an experiment file holds one' };
-  }
-  return { file, ...position, path: '', message: `invalid YAML: ${error.message}` };
+  const files = [...new Set([absolute, ...layers.map((layer) => layer.file)])];
+  if (issues.length > 0) throw new ConfigError(sortIssues(issues, files));
+  return { config: inSchemaOrder(data) as unknown as ExperimentConfig, file: absolute, dir, bases: files.slice(1) };
 }
 
 interface Override {
+  /** the keys it sets: ['model', 'cell'], or ['sweep', 'grid', 'model.cell'] for one grid key */
   path: string[];
   argument: string;
+  /** the value, as parsed */
+  value: unknown;
 }
+
+const GRID_PREFIX = 'sweep.grid.';
 
 function applyOverrides(data: Record<string, unknown>, settings: readonly string[], issues: ConfigIssue[]): Override[] {
   const overrides: Override[] = [];
+  const known = leafPaths().filter((dotted) => !DIRECTIVE_KEYS.includes(dotted));
   for (const argument of settings) {
     const problem = (dotted: string, message: string): void => {
       issues.push({ file: `--set ${argument}`, line: 0, column: 0, path: dotted, message });
@@ -109,8 +78,12 @@ function applyOverrides(data: Record<string, unknown>, settings: readonly string
       problem('', 'expected path=value, e.g. train.epochs=2');
       continue;
     }
-    const known = leafPaths();
-    if (!known.includes(dotted)) {
+    const gridKey = dotted.startsWith(GRID_PREFIX) ? dotted.slice(GRID_PREFIX.length) : undefined;
+    if (DIRECTIVE_KEYS.includes(dotted)) {
+      problem(dotted, `${dotted} is read from the file itself, before --set applies; it cannot be set`);
+      continue;
+    }
+    if (gridKey === undefined && !known.includes(dotted)) {
       problem(dotted, `unknown key '${dotted}'${didYouMean(dotted, known)}`);
       continue;
     }
@@ -119,19 +92,65 @@ function applyOverrides(data: Record<string, unknown>, settings: readonly string
       problem(dotted, `value is not valid YAML: ${valueDoc.errors[0]?.message}`);
       continue;
     }
+    const value: unknown = valueDoc.toJS();
     // A section the file itself gets wrong (`train: 5`) is reported at the file; leave it be.
-    const parent = dotted.split('.').slice(0, -1).join('.');
-    const section = parent === '' ? data : getPath(data, parent);
-    if (section !== undefined && !isMapping(section)) continue;
-    setPath(data, dotted, valueDoc.toJS());
-    overrides.push({ path: dotted.split('.'), argument });
+    const keys = gridKey === undefined ? dotted.split('.') : ['sweep', 'grid', gridKey];
+    if (!mappingsAlong(data, keys.slice(0, -1))) continue;
+    if (gridKey === undefined) setPath(data, dotted, value);
+    else setGridKey(data, gridKey, value);
+    overrides.push({ path: keys, argument, value });
   }
   return overrides;
 }
 
-function locate(source: SourceMap, finding: Finding): { line: number; column: number } {
-  if (finding.at === 'parent') return source.positionOf(finding.path.slice(0, -1), 'value');
-  return source.positionOf(finding.path, finding.at);
+/** Whether every step before the last is a mapping or missing, so a value can be set there. */
+function mappingsAlong(data: Record<string, unknown>, keys: readonly string[]): boolean {
+  let node: unknown = data;
+  for (const key of keys) {
+    if (!isMapping(node)) return false;
+    node = node[key];
+    if (node === undefined) return true;
+  }
+  return isMapping(node);
+}
+
+// Grid keys hold dots (`model.cell`), so setPath's dotted walk cannot reach them.
+function setGridKey(data: Record<string, unknown>, key: string, value: unknown): void {
+  if (!isMapping(data.sweep)) data.sweep = {};
+  const sweep = data.sweep as Record<string, unknown>;
+  if (!isMapping(sweep.grid)) sweep.grid = {};
+  (sweep.grid as Record<string, unknown>)[key] = value;
+}
+
+/**
+ * A --set of a key the sweep varies would be overwritten in every trial: refuse it, and say how to
+ * get what was probably meant.
+ */
+function sweptOverrides(data: Record<string, unknown>, overrides: readonly Override[]): ConfigIssue[] {
+  const grid = getPath(data, 'sweep.grid');
+  const issues: ConfigIssue[] = [];
+  for (const { path: keys, argument, value } of overrides) {
+    if (keys[0] === 'sweep') continue;
+    const dotted = keys.join('.');
+    const text = argument.slice(argument.indexOf('=') + 1).trim();
+    const list = Array.isArray(value) ? text : `[${text}]`;
+    const only = Array.isArray(value) ? value.map((item) => `--only ${dotted}=${typeof item === 'string' ? item : showValue(item)}`).join(' ') : `--only ${dotted}=${text}`;
+    let message: string | undefined;
+    if (isMapping(grid) && Object.hasOwn(grid, dotted)) {
+      message = `swept by sweep.grid, so --set would be overridden in every trial; use ${only} to run part of the grid, or --set '${GRID_PREFIX}${dotted}=${list}' to sweep only ${Array.isArray(value) ? 'those values' : 'that value'}`;
+    } else if (dotted === 'train.seed' && getPath(data, 'sweep.seeds') != null) {
+      message = `swept by sweep.seeds, so --set would be overridden in every trial; use ${only} to run part of the sweep, or --set 'sweep.seeds=${list}'`;
+    }
+    if (message !== undefined) issues.push({ file: `--set ${argument}`, line: 0, column: 0, path: dotted, message });
+  }
+  return issues;
+}
+
+/** The file, line and column that wrote the value a finding is about; a default is placed in the experiment file. */
+function locate(layers: readonly Layer[], finding: Finding): { file: string; line: number; column: number } {
+  const segments = finding.at === 'parent' ? finding.path.slice(0, -1) : finding.path;
+  const layer = layers[writerOf(layers.map((candidate) => candidate.data), segments) ?? layers.length - 1] as Layer;
+  return { file: layer.file, ...layer.source.positionOf(segments, finding.at === 'parent' ? 'value' : finding.at) };
 }
 
 function isPrefix(prefix: readonly string[], segments: readonly string[]): boolean {
@@ -147,9 +166,4 @@ function displayPath(data: unknown, segments: readonly string[]): string {
     node = isMapping(node) || Array.isArray(node) ? (node as Record<string, unknown>)[segment] : undefined;
   }
   return text;
-}
-
-/** --set problems first (their order is stable: as found); then the file's, from top to bottom. */
-function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
-  return [...issues].sort((a, b) => Number(a.line > 0) - Number(b.line > 0) || a.line - b.line || a.column - b.column);
 }

@@ -1,11 +1,14 @@
 import schemaJson from '../../schemas/experiment.schema.json' with { type: 'json' };
+import { DURATION_PATTERN } from './duration.js';
 
 export type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'null' | 'array' | 'object';
 
 /** The part of JSON Schema that schemas/experiment.schema.json uses. */
 export interface JsonSchema {
+  title?: string;
   description?: string;
   default?: unknown;
+  examples?: unknown[];
   type?: JsonType | JsonType[];
   enum?: unknown[];
   const?: unknown;
@@ -21,19 +24,35 @@ export interface JsonSchema {
   minLength?: number;
   pattern?: string;
   minItems?: number;
+  maxItems?: number;
+  minProperties?: number;
   uniqueItems?: boolean;
 }
 
 export const experimentSchema = schemaJson as JsonSchema;
 
+/**
+ * Keys the loader acts on and removes before validation (`extends`): the schema lists them so that
+ * editors accept and document them, but they are not part of the resolved config.
+ */
+export const DIRECTIVE_KEYS: readonly string[] = ['extends'];
+
+/** The schema of a resolved config: the experiment schema without its directive keys. */
+export const resolvedSchema: JsonSchema = {
+  ...experimentSchema,
+  properties: Object.fromEntries(Object.entries(experimentSchema.properties ?? {}).filter(([key]) => !DIRECTIVE_KEYS.includes(key))),
+};
+
 /** Top-level keys a grid may not vary: the experiment's identity and prose, the sweep itself, where runs go. */
-const UNSWEPT = new Set(['name', 'description', 'sweep', 'tracking']);
+const UNSWEPT = new Set(['extends', 'name', 'description', 'sweep', 'tracking']);
 
 /** The schema of the value at `segments` (object keys and array indices), if the schema allows one there. */
 export function schemaAt(segments: readonly string[], root: JsonSchema = experimentSchema): JsonSchema | undefined {
   let schema: JsonSchema | undefined = root;
   for (const segment of segments) {
     if (schema === undefined) return undefined;
+    // A oneOf (a grid value: a list or a range) leads on through whichever branch has the segment.
+    if (schema.oneOf !== undefined) schema = schema.oneOf.find((branch) => schemaAt([segment], branch) !== undefined) ?? schema;
     if (schema.properties !== undefined && Object.hasOwn(schema.properties, segment)) {
       schema = schema.properties[segment];
     } else if (typeof schema.additionalProperties === 'object') {
@@ -66,15 +85,15 @@ export function sweepablePaths(): string[] {
 
 const PATTERN_WORDS: Record<string, string> = {
   '^[A-Za-z0-9_-]+$': "made of letters, digits, '-' and '_'",
+  [DURATION_PATTERN.source]: 'with a unit, such as "500ms", "45s", "30m" or "2h"',
 };
 
 /** What a schema accepts, in words: "an integer ≥ 1", "one of rnn, gru, lstm", "'one_hot' or an integer ≥ 1". */
 export function describeSchema(schema: JsonSchema): string {
   if (schema.enum !== undefined) return `one of ${schema.enum.map(String).join(', ')}`;
   if (schema.const !== undefined) return JSON.stringify(schema.const);
-  if (schema.oneOf !== undefined) return schema.oneOf.map(describeSchema).join(' or ');
   const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
-  const words = types.map((type) => describeType(type, schema));
+  const words = schema.oneOf !== undefined ? schema.oneOf.map(describeSchema) : types.map((type) => describeType(type, schema));
   // "a list ..., each an integer ≥ 0, or null": the comma keeps "or null" off the items.
   return words.join(words.some((word) => word.includes(',')) ? ', or ' : ' or ');
 }
@@ -100,7 +119,9 @@ function describeType(type: JsonType, schema: JsonSchema): string {
       return `a${nonEmpty} list${distinct}${each}`;
     }
     case 'object':
-      return 'a mapping';
+      // A mapping with set keys (a grid range) is named by them: "a mapping {start, stop, step}".
+      if (schema.required !== undefined && schema.required.length > 0) return `a mapping {${schema.required.join(', ')}}`;
+      return schema.minProperties !== undefined && schema.minProperties > 0 ? 'a non-empty mapping' : 'a mapping';
   }
 }
 

@@ -69,18 +69,35 @@ export interface SampleConfig {
 }
 
 export interface SweepConfig {
-  /** dotted path into this file → the values to try; the cartesian product is the grid */
+  /**
+   * dotted path into this file → the values to try; the cartesian product is the grid. A range in
+   * the file ({start, stop, step} or {log, num}) is expanded to its list of values by loadExperiment.
+   */
   grid: Record<string, unknown[]>;
+  /** extra points: dotted path → value, the paths left out taking the values set outside the grid */
+  include: Record<string, unknown>[];
+  /** partial grid points (grid path → value): a grid point matching every key of one is dropped */
+  exclude: Record<string, unknown>[];
   /** each grid point is repeated once per seed (sets train.seed); null runs train.seed alone */
   seeds: number[] | null;
   /** null means the machine's available parallelism */
   workers: number | null;
+  /** per-trial time limit: seconds, or a string with a unit ("30m"); parseDuration gives ms; null: none */
+  trial_timeout: number | string | null;
+  /** per-trial memory limit in MiB; null lets the machine's memory decide */
+  max_memory_mb: number | null;
+  /** re-runs of a trial after an infrastructure failure (worker crash, out of memory) */
+  retries: number;
 }
 
 export interface TrackingConfig {
   /** MLflow experiment name; null means the experiment's name */
   experiment: string | null;
   uri: string | null;
+  /** how long to wait for uploads after training: seconds, or a string with a unit ("2m"); parseDuration gives ms */
+  upload_timeout: number | string;
+  /** exit 2 before training when the server cannot be reached */
+  require_server: boolean;
 }
 
 export interface EngineConfig {

@@ -1,32 +1,24 @@
-import { accessSync, constants, statSync } from 'node:fs';
-import path from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { validateConfig } from './ajv.js';
+import { backendFindings } from './backend-check.js';
+import { corpusFindings } from './corpus-check.js';
+import { DURATION_FORMS, parseDuration } from './duration.js';
+import type { Finding } from './finding.js';
+import { badValue, showValue } from './messages.js';
 import { getPath, isMapping } from './paths.js';
-import { describeSchema, experimentSchema, leafPaths, schemaAt, sweepablePaths, type JsonSchema } from './schema.js';
+import { resolvedSchema, schemaAt, type JsonSchema } from './schema.js';
 import { didYouMean } from './suggest.js';
+import { sweepFindings } from './sweep-checks.js';
+import { trackingUriProblem } from './tracking-uri.js';
 
-/** Corpus names that are not file paths. */
-export const BUILTIN_CORPORA: readonly string[] = ['moby-dick', 'timemachine'];
-
-/** A problem found in the data, before it is given a place in the source. */
-export interface Finding {
-  /** object keys and array indices leading to the offending node */
-  path: string[];
-  /** point at the key, the value, or (for a missing key) the mapping that lacks it */
-  at: 'key' | 'value' | 'parent';
-  message: string;
-}
-
-// allowUnionTypes: nullable keys are written type: [integer, null], which strict mode otherwise refuses.
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, verbose: true });
-const validateSchema = ajv.compile(experimentSchema);
-const leafValidators = new Map<string, ValidateFunction>();
+export { BUILTIN_CORPORA } from './corpus-check.js';
+export type { Finding } from './finding.js';
 
 /**
  * The same config with every mapping's keys in schema order (sweep.grid keeps the file's order), so two
  * files that say the same thing resolve to identical objects whatever order they were written in.
  */
-export function inSchemaOrder(data: Record<string, unknown>, schema: JsonSchema = experimentSchema): Record<string, unknown> {
+export function inSchemaOrder(data: Record<string, unknown>, schema: JsonSchema = resolvedSchema): Record<string, unknown> {
   const ordered: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(schema.properties ?? {})) {
     const value = data[key];
@@ -36,12 +28,14 @@ export function inSchemaOrder(data: Record<string, unknown>, schema: JsonSchema 
 }
 
 /**
- * Validates `data` against the schema, filling in its defaults in place, then checks what JSON
- * Schema cannot say: grid keys and values, and that corpus files exist (relative to `dir`).
+ * Validates `data` against the schema, filling in its defaults and expanding its grid ranges in
+ * place, then checks what JSON Schema cannot say: grid, include and exclude keys and values, that
+ * corpus files exist (relative to `dir`), the tracking URI's form, and what the settings need
+ * installed. Reads no corpus and reaches no server.
  */
 export function validateExperiment(data: Record<string, unknown>, dir: string): Finding[] {
-  const findings = validateSchema(data) ? [] : schemaFindings(validateSchema.errors ?? []);
-  findings.push(...gridFindings(data, dir));
+  const findings = validateConfig(data) ? [] : schemaFindings(validateConfig.errors ?? []);
+  findings.push(...sweepFindings(data, dir));
   const corpus = getPath(data, 'data.corpus');
   if (typeof corpus === 'string' && corpus !== '') findings.push(...corpusFindings(corpus, dir, ['data', 'corpus']));
   const patience = getPath(data, 'train.early_stopping');
@@ -52,10 +46,30 @@ export function validateExperiment(data: Record<string, unknown>, dir: string): 
       message: 'early stopping watches validation perplexity, and data.validation_fraction is 0: hold some data out, or set early_stopping to 0',
     });
   }
+  findings.push(...timeoutFindings(data));
+  const uri = getPath(data, 'tracking.uri');
+  const uriProblem = typeof uri === 'string' && uri !== '' ? trackingUriProblem(uri) : undefined;
+  if (uriProblem !== undefined) findings.push({ path: ['tracking', 'uri'], at: 'value', message: uriProblem });
+  findings.push(...backendFindings(data));
   return findings;
 }
 
-function schemaFindings(errors: readonly ErrorObject[]): Finding[] {
+/** A trial time limit of nothing ("0s") would fail every trial at once; the schema's pattern admits it. */
+function timeoutFindings(data: Record<string, unknown>): Finding[] {
+  const limit = getPath(data, 'sweep.trial_timeout');
+  if (typeof limit !== 'string' && typeof limit !== 'number') return [];
+  let ms: number;
+  try {
+    ms = parseDuration(limit);
+  } catch {
+    return []; // the schema has said what a duration looks like
+  }
+  if (ms > 0) return [];
+  return [{ path: ['sweep', 'trial_timeout'], at: 'value', message: `expected a duration above 0 (${DURATION_FORMS}) or null, got ${showValue(limit)}` }];
+}
+
+function schemaFindings(allErrors: readonly ErrorObject[]): Finding[] {
+  const errors = withinChosenBranches(allErrors);
   const findings: Finding[] = [];
   // A bad value can fail several keywords (type and minimum, every oneOf branch): say it once.
   const badValues = new Set<string>();
@@ -63,7 +77,8 @@ function schemaFindings(errors: readonly ErrorObject[]): Finding[] {
     const at = pointerSegments(error.instancePath);
     if (error.keyword === 'additionalProperties') {
       const key = String(error.params.additionalProperty);
-      const known = Object.keys(schemaAt(at)?.properties ?? {});
+      // The full schema's keys at the top (so `extend:` suggests the directive), else the branch ajv checked.
+      const known = Object.keys(schemaAt(at)?.properties ?? (error.parentSchema as JsonSchema | undefined)?.properties ?? {});
       findings.push({ path: [...at, key], at: 'key', message: `unknown key '${key}'${didYouMean(key, known)}` });
     } else if (error.keyword === 'required') {
       const key = String(error.params.missingProperty);
@@ -81,88 +96,45 @@ function schemaFindings(errors: readonly ErrorObject[]): Finding[] {
   return findings;
 }
 
-function gridFindings(data: Record<string, unknown>, dir: string): Finding[] {
-  const grid = getPath(data, 'sweep.grid');
-  if (!isMapping(grid)) return [];
-  const sweepable = sweepablePaths();
-  const findings: Finding[] = [];
-  for (const [key, values] of Object.entries(grid)) {
-    const keyPath = ['sweep', 'grid', key];
-    if (!sweepable.includes(key)) {
-      const message = leafPaths().includes(key)
-        ? `'${key}' cannot be swept: grid keys are paths under data, model, train, sample or engine`
-        : `unknown grid key '${key}'${didYouMean(key, sweepable) || '; grid keys are dotted paths to a value, such as model.cell'}`;
-      findings.push({ path: keyPath, at: 'key', message });
-      continue;
-    }
-    if (key === 'train.seed' && getPath(data, 'sweep.seeds') != null) {
-      findings.push({ path: keyPath, at: 'key', message: 'train.seed is already swept by sweep.seeds: use one or the other' });
-    }
-    if (!Array.isArray(values)) continue; // the schema has reported it
-    const valid = leafValidator(key);
-    values.forEach((value: unknown, index) => {
-      const itemPath = [...keyPath, String(index)];
-      if (!valid(value)) {
-        findings.push({ path: itemPath, at: 'value', message: badValue(leafSchema(key), value) });
-      } else if (key === 'data.corpus') {
-        findings.push(...corpusFindings(value as string, dir, itemPath));
-      }
-    });
+/**
+ * ajv reports a failed oneOf with the errors of every branch. Keep only the branch the value was
+ * evidently written for (the one admitting its type; among mappings, the one sharing most of its
+ * keys), so `{start: 1, stop: 5, step: 0}` gets "step: expected a number > 0", not a list's
+ * complaints. When no branch admits its type, the oneOf error alone says what the key takes.
+ */
+function withinChosenBranches(errors: readonly ErrorObject[]): ErrorObject[] {
+  const dropped = new Set<ErrorObject>();
+  for (const oneOf of errors) {
+    if (oneOf.keyword !== 'oneOf') continue;
+    const chosen = chooseBranch(oneOf.schema as JsonSchema[], oneOf.data);
+    const prefix = `${oneOf.schemaPath}/`;
+    const below = errors.filter(
+      (error) =>
+        error.schemaPath.startsWith(prefix) && (error.instancePath === oneOf.instancePath || error.instancePath.startsWith(`${oneOf.instancePath}/`)),
+    );
+    const branchOf = (error: ErrorObject): number => Number(error.schemaPath.slice(prefix.length).split('/')[0]);
+    const fromChosen = below.filter((error) => branchOf(error) === chosen);
+    for (const error of below) if (branchOf(error) !== chosen) dropped.add(error);
+    if (fromChosen.length > 0) dropped.add(oneOf);
   }
-  return findings;
+  return errors.filter((error) => !dropped.has(error));
 }
 
-function leafSchema(dotted: string): JsonSchema {
-  const schema = schemaAt(dotted.split('.'));
-  if (schema === undefined) throw new Error(`no schema for ${dotted}`);
-  return schema;
-}
-
-function leafValidator(dotted: string): ValidateFunction {
-  let validate = leafValidators.get(dotted);
-  if (validate === undefined) {
-    // A default at a schema's root means nothing to ajv, and strict mode says so.
-    const { default: _unused, ...schema } = leafSchema(dotted);
-    validate = ajv.compile(schema);
-    leafValidators.set(dotted, validate);
-  }
-  return validate;
-}
-
-function corpusFindings(corpus: string, dir: string, at: string[]): Finding[] {
-  if (BUILTIN_CORPORA.includes(corpus)) return [];
-  const file = path.resolve(dir, corpus);
-  let message: string;
-  try {
-    if (!statSync(file).isFile()) {
-      message = `corpus is not a file: ${file}`;
-    } else {
-      accessSync(file, constants.R_OK);
-      return [];
-    }
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    message = code === 'ENOENT' || code === 'ENOTDIR' ? `corpus file not found: ${file}` : `corpus file is not readable: ${file}`;
-  }
-  return [{ path: at, at: 'value', message }];
-}
-
-/** "expected <what the schema allows>, got <value>", with a suggestion for a near-miss word. */
-function badValue(schema: JsonSchema, value: unknown): string {
-  const words = [...(schema.enum ?? []), ...(schema.oneOf ?? []).map((branch) => branch.const)].filter(
-    (word): word is string => typeof word === 'string',
-  );
-  const hint = typeof value === 'string' ? didYouMean(value, words) : '';
-  return `expected ${describeSchema(schema)}, got ${showValue(value)}${hint}`;
-}
-
-function showValue(value: unknown): string {
-  if (Array.isArray(value) || isMapping(value)) {
-    const json = JSON.stringify(value);
-    if (json.length <= 40) return json;
-    return Array.isArray(value) ? `a list of ${value.length} items` : 'a mapping';
-  }
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+function chooseBranch(branches: JsonSchema[], data: unknown): number | undefined {
+  const type = data === null ? 'null' : Array.isArray(data) ? 'array' : typeof data === 'object' ? 'object' : typeof data;
+  const admits = (branch: JsonSchema): boolean => {
+    const declared = branch.type === undefined ? [] : Array.isArray(branch.type) ? branch.type : [branch.type];
+    const fromValues = [...(branch.enum ?? []), ...('const' in branch ? [branch.const] : [])].map((value) =>
+      value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value,
+    );
+    const types = [...declared, ...fromValues].map((t) => (t === 'integer' ? 'number' : t));
+    return types.length === 0 || types.includes(type);
+  };
+  const candidates = branches.map((branch, index) => ({ branch, index })).filter(({ branch }) => admits(branch));
+  if (candidates.length === 0) return undefined;
+  if (!isMapping(data)) return candidates[0]?.index;
+  const shared = (branch: JsonSchema): number => Object.keys(data).filter((key) => Object.hasOwn(branch.properties ?? {}, key)).length;
+  return candidates.reduce((best, candidate) => (shared(candidate.branch) > shared(best.branch) ? candidate : best)).index;
 }
 
 function pointerSegments(pointer: string): string[] {

@@ -1,12 +1,16 @@
 import type { ExperimentConfig, TrialConfig } from '../config/types.js';
 import { setPath } from '../config/paths.js';
+import { gridPoints } from './grid.js';
 import { shortHash } from './trial-id.js';
 
 export interface Trial {
   /** stable: a hash of everything that shapes the trial's results */
   id: string;
   config: TrialConfig;
-  /** the values this trial sets, in grid order, then `train.seed` when the sweep has seeds */
+  /**
+   * the values this trial sets: each grid path in grid order, then each path only sweep.include
+   * sets, then `train.seed` when the sweep has seeds. Every trial of a sweep has the same paths.
+   */
   varying: Record<string, unknown>;
   /** readable run name, e.g. "cell=lstm hidden_size=256 seed=1" */
   label: string;
@@ -20,18 +24,20 @@ export interface PlanOptions {
   corpusIdentity?: (corpus: string) => string;
 }
 
-/** Expands the grid's cartesian product, times the seeds, into trials in a fixed order. */
+/** Expands the sweep's points (grid less exclude, plus include), times the seeds, into trials in a fixed order. */
 export function expandTrials(config: ExperimentConfig, options: PlanOptions = {}): Trial[] {
-  const axes: [string, unknown[]][] = Object.entries(config.sweep.grid);
-  if (config.sweep.seeds !== null) axes.push(['train.seed', config.sweep.seeds]);
-  const names = shortNames(axes.map(([path]) => path));
+  const { paths, points } = gridPoints(config);
+  const seeds = config.sweep.seeds;
+  const axes = seeds === null ? paths : [...paths, 'train.seed'];
+  const names = shortNames(axes);
   const identity = options.corpusIdentity ?? ((corpus: string) => corpus);
 
   const { sweep: _sweep, ...base } = config;
-  return cartesian(axes.map(([, values]) => values)).map((point) => {
+  const withSeeds = seeds === null ? points : points.flatMap((point) => seeds.map((seed) => [...point, seed]));
+  return withSeeds.map((point) => {
     const trialConfig = structuredClone(base) as TrialConfig;
     const varying: Record<string, unknown> = {};
-    axes.forEach(([path], i) => {
+    axes.forEach((path, i) => {
       setPath(trialConfig, path, structuredClone(point[i]));
       varying[path] = point[i];
     });
@@ -52,13 +58,6 @@ export function expandTrials(config: ExperimentConfig, options: PlanOptions = {}
 function trialId(config: TrialConfig, corpusIdentity: (corpus: string) => string): string {
   const { data, model, train, sample, engine } = config;
   return shortHash({ data: { ...data, corpus: corpusIdentity(data.corpus) }, model, train, sample, engine });
-}
-
-function cartesian(axes: unknown[][]): unknown[][] {
-  return axes.reduce<unknown[][]>(
-    (points, values) => points.flatMap((point) => values.map((v) => [...point, v])),
-    [[]],
-  );
 }
 
 /** The last segment of each dotted path, or the whole path where two last segments collide. */
