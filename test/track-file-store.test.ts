@@ -125,38 +125,48 @@ test('finishedTrials finds FINISHED runs by trial id with their last metric valu
   assert.deepEqual(found.get('t1abc')!.metrics, { train_perplexity: 20 / 3 + 1, val_perplexity: 22 / 3 + 1.125, 'val/loss': Math.log(22 / 3 + 1) });
 });
 
-test('reapAbandoned marks KILLED only runs whose process on this host is gone', async () => {
+test('reapAbandoned marks KILLED only runs whose process on this host is gone, ended at their last event', async () => {
   const root = tmpStore();
-  const t = new FileStoreTracker(root, process.cwd(), () => T0 + 777);
+  const t = new FileStoreTracker(root, process.cwd(), { now: () => T0 + 777, onWarning: () => {} });
   const expId = await t.experiment('e');
   const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
   const mine = await t.createRun(expId, { runName: 'live', startTime: T0, tags: {}, params: {} });
   const dead = await t.createRun(expId, { runName: 'dead', startTime: T0, tags: { 'run_sweep.owner': `${os.hostname()}:${deadPid}` }, params: {} });
   const remote = await t.createRun(expId, { runName: 'other-host', startTime: T0, tags: { 'run_sweep.owner': `elsewhere:${deadPid}` }, params: {} });
+  const lastEvent = T0 + 500;
+  for (const f of fs.readdirSync(path.join(root, expId, dead.runId), { recursive: true, encoding: 'utf8' })) {
+    fs.utimesSync(path.join(root, expId, dead.runId, f), new Date(lastEvent), new Date(lastEvent));
+  }
   assert.deepEqual(await t.reapAbandoned(expId), [dead]);
   const reader = new MlflowFileStoreReader(root);
   assert.equal(reader.getRun(dead.runId).info.status, 'KILLED');
-  assert.equal(reader.getRun(dead.runId).info.end_time, T0 + 777);
+  assert.equal(reader.getRun(dead.runId).info.end_time, lastEvent);
   assert.equal(reader.getRun(mine.runId).info.status, 'RUNNING');
-  assert.equal(reader.getRun(remote.runId).info.status, 'RUNNING');
+  assert.equal(reader.getRun(remote.runId).info.status, 'RUNNING'); // its heartbeat (mtime: now) is fresh
   assert.deepEqual(await t.reapAbandoned(expId), []);
 });
 
-test('a corrupt store gives a StoreError naming the file', async () => {
+test('a damaged run or experiment is skipped with a warning naming the file; the rest of the store works', async () => {
   const root = tmpStore();
-  const t = new FileStoreTracker(root);
+  const warnings: string[] = [];
+  const t = new FileStoreTracker(root, process.cwd(), { onWarning: (m) => warnings.push(m) });
   const expId = await t.experiment('e');
   const ref = await t.createRun(expId, { runName: 'r', startTime: T0, tags: {}, params: {} });
   const runMeta = path.join(root, expId, ref.runId, 'meta.yaml');
   const good = fs.readFileSync(runMeta, 'utf8');
   fs.writeFileSync(runMeta, 'status: [unclosed');
-  await assert.rejects(t.finishedTrials(expId, ['a']), (err: unknown) =>
-    err instanceof StoreError && err.file === runMeta && /not valid YAML/.test(err.message));
+  assert.deepEqual(await t.finishedTrials(expId, ['a']), new Map());
+  assert.equal(warnings.length, 1);
+  assert.ok(warnings[0]!.includes(runMeta) && /not valid YAML/.test(warnings[0]!), warnings[0]);
   fs.writeFileSync(runMeta, good.replace(`experiment_id: '${expId}'`, "experiment_id: '42'"));
-  await assert.rejects(t.reapAbandoned(expId), (err: unknown) =>
-    err instanceof StoreError && err.file === runMeta && /does not match its experiment directory/.test(err.message));
+  assert.deepEqual(await t.reapAbandoned(expId), []);
+  assert.ok(warnings.some((w) => w.includes(runMeta) && /does not match its experiment directory/.test(w)), warnings.join('\n'));
   fs.writeFileSync(runMeta, good);
   const expMeta = path.join(root, expId, 'meta.yaml');
   fs.writeFileSync(expMeta, fs.readFileSync(expMeta, 'utf8').replace(`experiment_id: '${expId}'`, "experiment_id: '7'"));
-  await assert.rejects(t.experiment('e'), (err: unknown) => err instanceof StoreError && err.file === expMeta);
+  const other = await t.experiment('other');
+  assert.notEqual(other, expId);
+  assert.ok(warnings.some((w) => w.includes(expMeta)), warnings.join('\n'));
+  // the experiment a sweep works in must itself be readable
+  await assert.rejects(t.finishedTrials(expId, ['a']), (err: unknown) => err instanceof StoreError && err.file === expMeta);
 });

@@ -1,12 +1,18 @@
 // MLflow's rules for metric, param and tag keys and its per-value limits (mlflow/utils/validation.py),
 // applied by both sinks so a run that one sink accepts the other accepts too.
 
+import { RunSweepError } from '../errors.js';
+
 export const MAX_KEY_LENGTH = 250;
 export const MAX_PARAM_VALUE_LENGTH = 6000;
 export const MAX_TAG_VALUE_LENGTH = 5000;
 
-export class InvalidKeyError extends Error {
+/** A key or value MLflow would refuse: a config problem, found before any run exists (exit 2). */
+export class InvalidKeyError extends RunSweepError {
   override name = 'InvalidKeyError';
+  constructor(message: string) {
+    super('config', message);
+  }
 }
 
 /** Python's posixpath.normpath, which MLflow uses to reject names that would alias other files. */

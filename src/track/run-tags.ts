@@ -27,14 +27,25 @@ function processAlive(pid: number): boolean {
 }
 
 /**
+ * What can be known of an owner (host:pid, as ownerTag writes it): 'alive' or 'dead' when it is on
+ * this host (this process counts as alive), 'unknown' when it is on another host or unreadable.
+ */
+export type OwnerState = 'alive' | 'dead' | 'unknown';
+
+export function ownerState(owner: string | undefined): OwnerState {
+  const m = owner?.match(/^(.*):(\d+)$/);
+  if (!m || m[1] !== os.hostname()) return 'unknown';
+  const pid = Number(m[2]);
+  return pid === process.pid || processAlive(pid) ? 'alive' : 'dead';
+}
+
+/**
  * A RUNNING run is abandoned when the process that created it, on this host, is gone. Runs from
- * other hosts or without an owner may be live (a teammate's sweep on a shared server): left alone.
+ * other hosts or without an owner may be live (a teammate's sweep on a shared server): the file
+ * store reaps those only by their heartbeat (see liveness.ts).
  */
 export function isAbandoned(owner: string | undefined): boolean {
-  const m = owner?.match(/^(.*):(\d+)$/);
-  if (!m || m[1] !== os.hostname()) return false;
-  const pid = Number(m[2]);
-  return pid !== process.pid && !processAlive(pid);
+  return ownerState(owner) === 'dead';
 }
 
 export function userName(): string {

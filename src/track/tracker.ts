@@ -48,8 +48,27 @@ export interface Tracker {
   endRun(run: RunRef, status: Exclude<RunStatus, 'RUNNING'>, endTime: number): Promise<void>;
   /** trials of this experiment with a FINISHED run, keyed by trial id */
   finishedTrials(experimentId: string, trialIds: string[]): Promise<Map<string, FinishedTrial>>;
-  /** runs left RUNNING by a process that died: mark them KILLED and return them */
+  /**
+   * runs left RUNNING by a process that died (or, owner unverifiable, whose heartbeat is stale):
+   * mark them KILLED with the time of their last event, and return them
+   */
   reapAbandoned(experimentId: string): Promise<RunRef[]>;
+  /**
+   * Claims a trial before training it, so that two sweeps sharing a store train it once: null when
+   * a live owner holds it. Hold the claim until the run has ended (endRun), then release it.
+   * Optional: a sink without claims trains every pending trial.
+   */
+  claimTrial?(experimentId: string, trialId: string): Promise<TrialClaim | null>;
+  /** whether a live owner (this process included) holds the trial's claim now, for a sweep waiting on it */
+  trialClaimed?(experimentId: string, trialId: string): boolean;
+}
+
+/** A trial this process may train; the claim's heartbeat runs until release. */
+export interface TrialClaim {
+  readonly experimentId: string;
+  readonly trialId: string;
+  /** Gives the trial up: stops the heartbeat and removes the claim if it is still ours. Idempotent. */
+  release(): void;
 }
 
 /** A tracking problem the user can fix (an unknown URI scheme, a missing store): no stack trace. */
