@@ -75,9 +75,9 @@ test('--dry-run lists the trials and trains nothing', async () => {
 test('tracking problems are clear errors with exit 2, no stack, no runs, no leaked password', async () => {
   const long = 'x'.repeat(6001);
   const cases: { args: string[]; yaml?: string; expect: RegExp }[] = [
-    { args: ['--tracking-uri', 'http://alice:s3cret@exa mple'], expect: /the tracking URI is not a valid URL/ },
+    { args: ['--tracking-uri', 'http://alice:s3cret@exa mple'], expect: /--tracking-uri: "http:\/\/\*\*\*@exa mple" is not a valid URL/ },
     { args: ['--tracking-uri', 'databricks'], expect: /Databricks workspaces are not supported/ },
-    { args: ['--tracking-uri', 's3://bucket/runs'], expect: /a directory, a file: URI, or an http\(s\):\/\/ MLflow server/ },
+    { args: ['--tracking-uri', 's3://bucket/runs'], expect: /--tracking-uri: s3: URIs are not supported .*use an http:\/\/ or https:\/\/ MLflow server, a file: URI, or a directory/ },
     { args: [], yaml: `name: x\ndescription: ${long}\n`, expect: /param 'description' has a value of 6001 characters; MLflow's limit is 6000/ },
   ];
   for (const c of cases) {

@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -111,6 +111,17 @@ test('RUN_SWEEP_TIMEMACHINE naming a missing file is an error with its absolute 
   await assert.rejects(loadCorpusText('timemachine', '/'), {
     name: 'CorpusError',
     message: `corpus file not found: ${path.join(cache, 'nope.txt')}`,
+  });
+});
+
+test('RUN_SWEEP_TIMEMACHINE naming another text is refused: the name timemachine stands for d2l\'s bytes in trial ids', async (t) => {
+  const cache = await tempCache(t);
+  const other = path.join(cache, 'other.txt');
+  await writeFile(other, 'not the time machine at all\n');
+  setEnv(t, { RUN_SWEEP_TIMEMACHINE: other });
+  await assert.rejects(loadCorpusText('timemachine', '/'), {
+    name: 'CorpusError',
+    message: /RUN_SWEEP_TIMEMACHINE=.*other\.txt is not d2l's timemachine\.txt \(SHA-1 [0-9a-f]{40}, expected 090b5e7e.*set data\.corpus to its path/,
   });
 });
 

@@ -48,7 +48,7 @@ function interruptWhen(cwd: string, when: RegExp, signal: NodeJS.Signals): Promi
 test('SIGKILL mid-sweep: the store stays readable, and the rerun finishes only the unfinished trials', async () => {
   const cwd = workspace({ 'sweep.yaml': SWEEP });
   // Killed once a later trial has reported its second epoch: its first has long been written.
-  const killed = await interruptWhen(cwd, /finished in [\d.]+s\n[\s\S]*epoch 2\/3/, 'SIGKILL');
+  const killed = await interruptWhen(cwd, /finished in [\d.]+s[^\n]*\n[\s\S]*epoch 2\/3/, 'SIGKILL');
   assert.equal(killed.signal, 'SIGKILL');
 
   const before = trialRuns(cwd); // the reader throws if any file is malformed
@@ -63,7 +63,7 @@ test('SIGKILL mid-sweep: the store stays readable, and the rerun finishes only t
   // the trial in training and the sweep's parent run
   assert.match(resumed.stdout, /marked 2 run\(s\) left RUNNING by an interrupted sweep as KILLED/);
   assert.equal(resumed.stdout.match(/reused: a finished run exists/g)?.length, finished.size);
-  assert.equal(resumed.stdout.match(/ started$/gm)?.length, 6 - finished.size);
+  assert.equal(resumed.stdout.match(/\] started$/gm)?.length, 6 - finished.size);
 
   const after = trialRuns(cwd);
   assert.equal(after.filter((r) => r.info.status === 'RUNNING').length, 0);

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expandTrials } from '../src/plan/expand.js';
 import { formatSummary, formatTrialPlan } from '../src/report/summary.js';
-import { bestReport, type TrialReport } from '../src/scheduler/progress.js';
+import type { TrialReport } from '../src/scheduler/events.js';
+import { bestReport } from '../src/scheduler/ranking.js';
 import { loadExperimentText } from './support/experiment.js';
 
 const trials = expandTrials(
@@ -14,12 +15,11 @@ function report(index: number, valPerplexity: number, status: TrialReport['statu
     trial: trials[index],
     status,
     runId: `run${index}`,
-    trainPerplexity: valPerplexity - 1,
-    valPerplexity,
-    tokensPerSecond: 1234.4,
+    figures: { trainPerplexity: valPerplexity - 1, valPerplexity, tokensPerSecond: 1234.4 },
+    degenerate: false,
     wallSeconds: 12.34,
     samples: [{ prefix: 'the ', text: `the sample of ${index}` }],
-    ...(status === 'failed' ? { error: 'boom' } : {}),
+    ...(status === 'failed' ? { error: 'boom', reason: 'error' as const } : {}),
   };
 }
 
@@ -29,7 +29,7 @@ test('the summary ranks by validation perplexity and marks bidirectional runs', 
   assert.deepEqual(rows.map((r) => r.slice(0, 10)), [trials[1].id, trials[2].id, trials[0].id, trials[3].id]);
   assert.match(rows[0], /rnn\s+true\s+2\.00\s+3\.00\s+1234\s+12\.3s\s+finished \(bidirectional: sees the future, perplexity flatters\)$/);
   assert.match(rows[1], /gru\s+false\s+.*finished$/);
-  assert.match(text, new RegExp(`trial ${trials[3].id} \\(cell=gru bidirectional=true\\) failed: boom`));
+  assert.match(text, new RegExp(`trial ${trials[3].id} \\(cell=gru bidirectional=true\\) failed \\(error\\): boom`));
 });
 
 test('the best trial is the best one that cannot see the future', () => {
@@ -40,8 +40,8 @@ test('the best trial is the best one that cannot see the future', () => {
 });
 
 test('without a validation split, trials rank by training perplexity', () => {
-  const a = { ...report(0, NaN), trainPerplexity: 4 };
-  const b = { ...report(2, NaN), trainPerplexity: 3 };
+  const a = { ...report(0, NaN), figures: { trainPerplexity: 4, valPerplexity: NaN, tokensPerSecond: 1 } };
+  const b = { ...report(2, NaN), figures: { trainPerplexity: 3, valPerplexity: NaN, tokensPerSecond: 1 } };
   assert.equal(bestReport([a, b])?.trial.id, trials[2].id);
 });
 

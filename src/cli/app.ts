@@ -1,14 +1,10 @@
-// The run-sweep command: dispatch, and the mapping of failures to messages and exit codes
-// (0 all trials finished, 1 a trial failed, 2 bad config or usage, 130 interrupted).
-import { ConfigError } from '../config/errors.js';
-import { CorpusError } from '../train/corpus.js';
-import { StoreError } from '../track/file-store.js';
-import { InvalidKeyError } from '../track/keys.js';
-import { MlflowApiError, MlflowUnavailableError } from '../track/rest-client.js';
-import { TrackingError } from '../track/tracker.js';
-import { parseCommand, UsageError, USAGE } from './args.js';
+// The run-sweep command: dispatch, and failures to messages and exit codes through the one error
+// table (src/errors.ts). Anything that is not a RunSweepError is a bug: one line, no stack.
+import { describeInternalError, EXIT, RunSweepError } from '../errors.js';
+import { parseCommand, USAGE } from './args.js';
 import { packageVersion, type Io } from './io.js';
 import { runCommand } from './run.js';
+import { schemaCommand } from './schema.js';
 import { syncCommand } from './sync.js';
 import { validateCommand } from './validate.js';
 
@@ -18,35 +14,32 @@ export async function main(argv: string[], io: Io): Promise<number> {
     switch (command.kind) {
       case 'help':
         io.out(USAGE);
-        return 0;
+        return EXIT.ok;
       case 'version':
         io.out(packageVersion());
-        return 0;
+        return EXIT.ok;
+      case 'schema':
+        return schemaCommand(command.which, io);
       case 'validate':
-        return validateCommand(command.files, io);
+        return await validateCommand(command.files, io);
       case 'sync':
         return await syncCommand(command, io);
       case 'run':
         return await runCommand(command, io);
     }
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`run-sweep: ${err.message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (err instanceof ConfigError) {
-      io.err(err.message);
-      return 2;
-    }
-    if (err instanceof CorpusError || err instanceof StoreError || err instanceof TrackingError || err instanceof InvalidKeyError) {
-      io.err(`run-sweep: ${err.message}`);
-      return 2;
-    }
-    if (err instanceof MlflowApiError || err instanceof MlflowUnavailableError) {
-      io.err(`run-sweep: ${err.message}`);
-      return 1;
-    }
-    throw err;
+    return reportError(err, io);
   }
 }
 
+export function reportError(err: unknown, io: Io): number {
+  if (err instanceof RunSweepError) {
+    if (err.kind === 'usage') io.err(`run-sweep: ${err.message}\n\n${USAGE}`);
+    // A config error is its list of `file:line:column: path: message` lines, as they stand.
+    else if (err.kind === 'config') io.err(err.message);
+    else io.err(`run-sweep: ${err.message}`);
+    return err.exitCode;
+  }
+  io.err(describeInternalError(err, io.env));
+  return EXIT.internal;
+}

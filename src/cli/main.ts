@@ -5,4 +5,23 @@
 import { main } from './app.js';
 import { processIo } from './io.js';
 
+watchLauncher();
 process.exitCode = await main(process.argv.slice(2), processIo());
+
+/**
+ * Under `npx run-sweep` or `npm exec`, npm is our parent, and npm may exit on SIGTERM without
+ * passing the signal on (CI cancelling a job kills the process it started, which is npm): the sweep
+ * would train on, orphaned, with no one to read it. When the launcher is gone (we were re-parented),
+ * stop as on SIGHUP: runs end KILLED, exit 143. Only under npm: `nohup run-sweep … &` must outlive its shell.
+ */
+function watchLauncher(): void {
+  if (process.env.npm_command === undefined && process.env.npm_lifecycle_event === undefined) return;
+  const launcher = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== launcher) {
+      clearInterval(timer);
+      process.kill(process.pid, 'SIGHUP');
+    }
+  }, 250);
+  timer.unref();
+}

@@ -1,65 +1,159 @@
-// `run-sweep <experiment.yaml>`: config → trials → (corpora fetched) → sweep → summary.
+// `run-sweep <experiment.yaml>`: config → trials → preflight → tracking → sweep → uploads → summary.
+// The order is the contract: everything that can be known before training is checked before any
+// run exists, and the local store is written before any server hears of anything.
 import { availableParallelism } from 'node:os';
 import { loadExperiment } from '../config/load.js';
+import { parseDuration } from '../config/duration.js';
+import { trackingUriProblem } from '../config/tracking-uri.js';
+import { EXIT, RunSweepError } from '../errors.js';
 import { corpusIdentity } from '../plan/corpus-identity.js';
 import { expandTrials } from '../plan/expand.js';
-import { printSweepEvent } from '../report/console.js';
+import { preflight } from '../plan/preflight.js';
+import { selectTrials } from '../plan/select.js';
+import { chooseReporterMode, createReporter } from '../report/reporter.js';
 import { formatSummary, formatTrialPlan } from '../report/summary.js';
-import { runSweep } from '../scheduler/sweep.js';
-import { loadCorpusText } from '../train/corpus.js';
-import { openTracker } from '../track/open.js';
+import type { SweepEvent, TrialReport } from '../scheduler/events.js';
+import { runSweep, type StopReason } from '../scheduler/sweep.js';
+import { openTracking } from '../track/tracking.js';
+import { redactUri } from '../track/secrets.js';
+import { SweepRecorder } from '../track/sweep-recorder.js';
 import type { Command } from './args.js';
 import { packageVersion, type Io } from './io.js';
+import { onStopSignals, SIGNAL_EXIT, signalGate } from './signals.js';
+
 
 export async function runCommand(command: Extract<Command, { kind: 'run' }>, io: Io): Promise<number> {
   const { config, file, dir } = loadExperiment(command.file, { set: command.set });
-  const trials = expandTrials(config, { corpusIdentity: corpusIdentity(dir) });
-  const points = trials.length / (config.sweep.seeds?.length ?? 1);
-  io.out(`${config.name}: ${trials.length} trial(s)` + (config.sweep.seeds ? ` (${points} grid point(s) × ${config.sweep.seeds.length} seed(s))` : ''));
+  const all = expandTrials(config, { corpusIdentity: corpusIdentity(dir) });
+  const trials = selectTrials(all, command.only);
+  const points = all.length / (config.sweep.seeds?.length ?? 1);
+  // Under --json stdout holds only events: human text goes to stderr.
+  const say = command.output === 'json' ? io.err : io.out;
+  say(`${config.name}: ${trials.length} trial(s)` +
+    (trials.length < all.length ? ` of ${all.length} (--only)` : config.sweep.seeds ? ` (${points} grid point(s) × ${config.sweep.seeds.length} seed(s))` : ''));
   if (command.dryRun) {
-    io.out(formatTrialPlan(trials));
-    return 0;
+    say(formatTrialPlan(trials));
+    return EXIT.ok;
   }
 
-  // Fetch every corpus once, here, before any run is created: a missing or corrupt corpus is a
-  // usage error that must leave no failed runs behind, and workers then read it from the cache.
-  for (const corpus of new Set(trials.map((t) => t.config.data.corpus))) await loadCorpusText(corpus, dir);
+  // Corpora, data shapes and model sizes, checked before any run exists (exit 2, nothing written).
+  const sizing = await preflight(trials, { file, baseDir: dir, maxMemoryMb: config.sweep.max_memory_mb });
 
   const uri = command.trackingUri ?? config.tracking.uri ?? (io.env.MLFLOW_TRACKING_URI || null);
-  const tracker = openTracker(uri, io.cwd, {
-    onRemoteFailure: (err: unknown) =>
-      io.err(`warning: the tracking server failed (${err instanceof Error ? err.message : String(err)}); runs go on in the local store — upload them later with \`run-sweep sync\``),
-  });
+  // tracking.uri was checked with the file; a URI from the flag or the environment is checked here.
+  const uriProblem = uri === null || uri === config.tracking.uri ? undefined : trackingUriProblem(uri);
+  if (uriProblem !== undefined) {
+    throw new RunSweepError('tracking', `${command.trackingUri !== null ? '--tracking-uri' : 'MLFLOW_TRACKING_URI'}: ${uriProblem}`);
+  }
+  // The config that runs record never holds a password: tracking.uri is stored redacted.
+  const recorded = { ...config, tracking: { ...config.tracking, uri: config.tracking.uri === null ? null : redactUri(config.tracking.uri) } };
+  const experimentName = config.tracking.experiment ?? config.name;
+  const mode = command.output === 'auto' ? chooseReporterMode({}, { isTTY: io.tty !== undefined }, io.env) : command.output;
+  const reporter = createReporter(mode, io, { sizes: sizing });
+  let tracking;
+  try {
+    tracking = await openTracking(uri, io.cwd, {
+      env: io.env,
+      requireServer: config.tracking.require_server,
+      experimentName,
+      onWarning: (message: string) => reporter.err(`warning: ${message}`),
+    });
+  } catch (err) {
+    reporter.close();
+    throw err;
+  }
   const workers = command.workers ?? config.sweep.workers ?? availableParallelism();
 
-  const abort = new AbortController();
-  const onSigint = (): void => {
-    if (abort.signal.aborted) process.exit(130); // a second Ctrl-C: stop waiting for the store
-    io.err('\ninterrupted: stopping the workers and marking their runs KILLED (Ctrl-C again to quit at once)');
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const stop = new AbortController();
+  let stopped: StopReason | null = null;
+  const gate = signalGate();
+  const removeHandlers = onStopSignals((signal) => {
+    const now = Date.now();
+    const action = gate.receive(signal, now);
+    if (action === 'duplicate') return;
+    if (action === 'quit') {
+      // Every file in the store is written whole, so it stays readable.
+      reporter.close();
+      io.err(`${signal} again: exiting at once; runs still RUNNING are marked KILLED by the next sweep`);
+      process.exit(SIGNAL_EXIT[signal] ?? EXIT.terminated);
+    }
+    stopped = { signal, time: now };
+    const what = signal === 'SIGINT' ? 'interrupted' : `terminated (${signal})`;
+    reporter.err(`\n${what}: stopping the workers and marking their runs KILLED (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once)`);
+    stop.abort(stopped);
+    tracking.abandonUploads();
+  });
+
   try {
-    const { reports } = await runSweep({
-      config,
+    const recorder = new SweepRecorder({
+      tracker: tracking.tracker,
+      experiment: experimentName,
+      config: recorded,
       file,
-      baseDir: dir,
       trials,
-      tracker,
+      version: packageVersion(),
+      isDegenerate: (id) => (sizing.get(id)?.unknownShare ?? 0) > 0.5,
+      claim: tracking.claim,
+    });
+    recorder.check();
+    await recorder.open();
+    const { reports, storeFailure } = await runSweep({
+      trials,
+      baseDir: dir,
+      sizing,
+      ledger: recorder,
       workers,
       rerun: command.rerun,
-      signal: abort.signal,
-      params: { 'run_sweep.version': packageVersion() },
-      onEvent: (event) => printSweepEvent(event, event.type === 'warning' ? io.err : io.out),
+      trialTimeoutMs: config.sweep.trial_timeout === null ? null : parseDuration(config.sweep.trial_timeout),
+      maxMemoryMb: config.sweep.max_memory_mb,
+      retries: config.sweep.retries,
+      signal: stop.signal,
+      experiment: experimentName,
+      location: redactUri(tracking.tracker.location),
+      onEvent: (event) => reporter.onEvent(event),
     });
-    io.out('');
-    io.out(formatSummary(reports));
-    if (abort.signal.aborted) {
-      io.err('interrupted: run the same command again to finish the remaining trials');
-      return 130;
-    }
-    return reports.some((r) => r.status === 'failed' || r.recordingError !== undefined) ? 1 : 0;
+
+    // The parent run is closed in the local store before any upload is waited for.
+    const trainingExit = stopped !== null ? SIGNAL_EXIT[(stopped as StopReason).signal]! : storeFailure !== undefined ? exitOf(storeFailure) : reports.some(failed) ? EXIT.failed : EXIT.ok;
+    const endTime = (stopped as StopReason | null)?.time ?? Date.now();
+    const end = sweepEnd(reports, trainingExit, endTime, []);
+    if (storeFailure === undefined) await recorder.record(end).catch((err: unknown) => reporter.err(`run-sweep: could not close the sweep's run: ${(err as Error).message}`));
+
+    const uploads = await tracking.finishUploads(stopped !== null ? 0 : parseDuration(config.tracking.upload_timeout));
+    const exitCode = trainingExit === EXIT.ok && uploads.rejected.length > 0 ? EXIT.failed : trainingExit;
+    reporter.onEvent(sweepEnd(reports, exitCode, end.time, uploads.problems));
+    reporter.close();
+
+    // After close(), reporter.out is stdout, or stderr under --json (stdout stays pure JSON).
+    reporter.out('');
+    reporter.out(formatSummary(reports));
+    // The summary's last lines repeat every tracking problem: what CI logs show at the bottom.
+    for (const line of uploads.lines) reporter.out(line);
+    if (storeFailure !== undefined) reporter.err(`run-sweep: ${(storeFailure as Error).message}`);
+    if (stopped !== null) reporter.err('interrupted: run the same command again to finish the remaining trials');
+    return exitCode;
   } finally {
-    process.off('SIGINT', onSigint);
+    reporter.close();
+    removeHandlers();
   }
+}
+
+function failed(r: TrialReport): boolean {
+  return r.status === 'failed';
+}
+
+function exitOf(err: unknown): number {
+  if (err instanceof RunSweepError) return err.exitCode;
+  throw err;
+}
+
+function sweepEnd(reports: TrialReport[], exitCode: number, time: number, trackingProblems: string[]): Extract<SweepEvent, { type: 'sweep-end' }> {
+  const count = (status: TrialReport['status']): number => reports.filter((r) => r.status === status).length;
+  return {
+    type: 'sweep-end',
+    time,
+    counts: { finished: count('finished'), failed: count('failed'), killed: count('killed'), reused: count('reused') },
+    exitCode,
+    trackingProblems,
+  };
 }

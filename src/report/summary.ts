@@ -1,6 +1,7 @@
 // What the console shows of a sweep: the planned trials, and the results ranked.
 import { varyingPaths, type Trial } from '../plan/expand.js';
-import { bestReport, rankScore, type TrialReport } from '../scheduler/progress.js';
+import type { TrialReport } from '../scheduler/events.js';
+import { bestReport, rankScore } from '../scheduler/ranking.js';
 import { formatTable } from './table.js';
 
 function cell(value: unknown): string {
@@ -18,6 +19,17 @@ export function formatNumber(value: number, digits = 2): string {
   return value.toFixed(digits);
 }
 
+function statusText(r: TrialReport): string {
+  let text = r.status + (r.reason !== undefined && r.status !== 'killed' ? ` (${r.reason})` : '');
+  if (r.degenerate) text += ' (mostly <unk>: perplexity means little)';
+  if (r.trial.config.model.bidirectional) text += ' (bidirectional: sees the future, perplexity flatters)';
+  return text;
+}
+
+/**
+ * The ranked table, the best trial's sample, and why each trial that did not finish did not.
+ * tokens/s is the trial's: all its training tokens over all its training seconds.
+ */
 export function formatSummary(reports: TrialReport[]): string {
   const trials = reports.map((r) => r.trial);
   const columns = varyingPaths(trials);
@@ -25,13 +37,11 @@ export function formatSummary(reports: TrialReport[]): string {
   const rows = ranked.map((r) => [
     r.trial.id,
     ...columns.map((c) => cell(r.trial.varying[c])),
-    formatNumber(r.trainPerplexity),
-    formatNumber(r.valPerplexity),
-    Number.isFinite(r.tokensPerSecond) ? Math.round(r.tokensPerSecond).toString() : '-',
+    formatNumber(r.figures.trainPerplexity),
+    formatNumber(r.figures.valPerplexity),
+    Number.isFinite(r.figures.tokensPerSecond) ? Math.round(r.figures.tokensPerSecond).toString() : '-',
     Number.isFinite(r.wallSeconds) ? `${r.wallSeconds.toFixed(1)}s` : '-',
-    r.status +
-      (r.recordingError !== undefined ? ' (recording failed)' : '') +
-      (r.trial.config.model.bidirectional ? ' (bidirectional: sees the future, perplexity flatters)' : ''),
+    statusText(r),
   ]);
   const header = ['trial', ...columns, 'train ppl', 'val ppl', 'tokens/s', 'wall', 'status'];
   const right = header.map((_h, i) => i > columns.length && i < header.length - 1);
@@ -48,10 +58,7 @@ export function formatSummary(reports: TrialReport[]): string {
     );
   }
   for (const r of reports.filter((r) => r.status === 'failed')) {
-    lines.push('', `trial ${r.trial.id} (${r.trial.label}) failed: ${r.error ?? 'unknown error'}`);
-  }
-  for (const r of reports.filter((r) => r.recordingError !== undefined)) {
-    lines.push('', `trial ${r.trial.id} (${r.trial.label}): recording its run failed: ${r.recordingError}`);
+    lines.push('', `trial ${r.trial.id} (${r.trial.label}) failed (${r.reason ?? 'error'}): ${r.error ?? 'unknown error'}`);
   }
   return lines.join('\n');
 }

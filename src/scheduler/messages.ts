@@ -1,9 +1,10 @@
-// The typed contract between the main thread and a trial worker.
+// Every message between the main thread and a trial worker, typed in one place.
 import type { MessagePort } from 'node:worker_threads';
 import type { TrialConfig } from '../config/types.js';
 import type { TrainEvent, TrainResult } from '../train/events.js';
+import type { FailureReason } from './events.js';
 
-/** What the main thread hands a worker: one trial, and a port to stream its events back on. */
+/** What the main thread hands a worker: one trial, and the port that is the trial's one channel back. */
 export interface TrialTask {
   trialId: string;
   config: TrialConfig;
@@ -12,12 +13,17 @@ export interface TrialTask {
   events: MessagePort;
 }
 
-/**
- * What a worker posts on `events`, in order: the trial's events, then `end` — sent whether the
- * trial succeeded or threw, so the main thread knows every event has arrived. (A port's 'close'
- * event is no such signal: it can be lost when the worker closes its end right after posting.)
- */
-export type TrialMessage = TrainEvent | { type: 'end' };
+/** How a trial that threw ends its channel: why (for the run's failure tag) and what was said. */
+export interface TrialFailure {
+  type: 'failure';
+  reason: Exclude<FailureReason, 'timeout' | 'interrupted'>;
+  message: string;
+  stack?: string;
+}
 
-/** What a worker's task resolves to. A trial that throws rejects the task instead. */
-export type TrialOutcome = TrainResult;
+/**
+ * What a worker posts on `events`, in order: the trial's events, then exactly one `result` or
+ * `failure`, the channel's last message. A worker that dies (out of memory, a crash, terminated
+ * for a timeout or Ctrl-C) sends neither; the main thread then knows the trial did not end by itself.
+ */
+export type TrialMessage = TrainEvent | { type: 'result'; result: TrainResult } | TrialFailure;

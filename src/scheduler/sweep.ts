@@ -1,237 +1,328 @@
 // The sweep's lifecycle on the main thread: find what is already done, train the rest on a worker
-// pool, and record every event as it arrives, so that a crash or Ctrl-C loses nothing measured.
-import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+// pool (longest first), enforce each trial's limits, retry infrastructure failures, and hand every
+// event, stamped with its time, to the ledger (which records it) and to the view.
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { stringify } from 'yaml';
-import type { ExperimentConfig } from '../config/types.js';
-import { flattenConfig } from '../config/paths.js';
 import type { Trial } from '../plan/expand.js';
-import type { TrainResult } from '../train/events.js';
+import type { TrialSizing } from '../plan/preflight.js';
+import { DEGENERATE_UNK_SHARE } from '../plan/preflight.js';
 import { tensorflowInstalled } from '../train/tensorflow-packages.js';
-import { validateEntries } from '../track/keys.js';
-import type { NewRun, RunRef, Tracker } from '../track/tracker.js';
-import type { TrialMessage, TrialOutcome, TrialTask } from './messages.js';
-import { bestReport, type SweepEvent, type TrialReport } from './progress.js';
-import { TrialRecorder } from './recorder.js';
-import { sourceTags } from './run-context.js';
+import type { TrainEvent, TrainResult } from '../train/events.js';
+import { trialRef, type FailureReason, type SweepEvent, type TrialFigures, type TrialRef, type TrialReport } from './events.js';
+import type { Claim, Ledger } from './ledger.js';
+import type { TrialFailure, TrialMessage, TrialTask } from './messages.js';
+
+/** Why the sweep was stopped, and when: runs end KILLED at that time, not when the store is next read. */
+export interface StopReason {
+  signal: NodeJS.Signals | 'error';
+  time: number;
+}
 
 export interface SweepOptions {
-  config: ExperimentConfig;
-  /** the experiment file, for the runs' source tag */
-  file: string;
-  /** where relative corpus paths are resolved */
-  baseDir: string;
   trials: Trial[];
-  tracker: Tracker;
+  /** the experiment file's directory: relative corpus paths are resolved against it */
+  baseDir: string;
+  /** from preflight: cost for ordering, <unk> share for degenerate trials */
+  sizing: Map<string, TrialSizing>;
+  ledger: Ledger;
   workers: number;
   /** train trials again even if a finished run exists */
   rerun: boolean;
-  /** aborting (Ctrl-C) stops the workers; their runs are marked KILLED */
-  signal?: AbortSignal;
+  trialTimeoutMs: number | null;
+  /** each worker's V8 heap limit */
+  maxMemoryMb: number | null;
+  /** re-runs of a trial after an infrastructure failure (crash, out of memory) */
+  retries: number;
+  /** aborted with a StopReason: workers are stopped, their runs end KILLED */
+  signal: AbortSignal;
+  /** for the sweep-start event */
+  experiment: string;
+  location: string;
+  /** the view: console, live, JSON */
   onEvent: (event: SweepEvent) => void;
-  /** extra params for every run (package version, ...) */
-  params?: Record<string, string>;
+  /** the worker module (tests substitute one that crashes or runs out of memory) */
+  workerUrl?: URL;
+  /** how often a trial claimed by another process is looked at again */
+  claimPollMs?: number;
 }
 
 export interface SweepResult {
-  parentRunId: string;
   reports: TrialReport[];
+  /** the first store failure, which stopped the sweep */
+  storeFailure?: unknown;
 }
 
-type Pool = Piscina<TrialTask, TrialOutcome>;
-type Outcome = { result: TrainResult } | { error: Error } | { killed: true };
+type Pool = Piscina<TrialTask, void>;
+
+/** How one attempt ended. */
+type Ending =
+  | { status: 'finished'; result: TrainResult }
+  | { status: 'failed'; reason: FailureReason; message: string; stack?: string; infrastructure: boolean }
+  | { status: 'killed' };
 
 export async function runSweep(options: SweepOptions): Promise<SweepResult> {
-  const { config, tracker, trials, onEvent } = options;
-  const tags = sourceTags(options.file);
-  const parentSpec = parentRun(options, tags);
-  const trialSpecs = new Map(trials.map((t) => [t.id, trialRun(t, tags, options.params)]));
-  // MLflow refuses over-long values; finding one after half the runs exist would leave a broken sweep.
-  for (const spec of [parentSpec, ...trialSpecs.values()]) {
-    validateEntries('param', spec.params);
-    validateEntries('tag', spec.tags);
+  const sweep = new Sweep(options);
+  return sweep.run();
+}
+
+class Sweep {
+  private readonly reports: TrialReport[] = [];
+  private recording: Promise<void> = Promise.resolve();
+  private storeFailure: unknown;
+  /** stops training when the store fails, as a signal does */
+  private readonly stop = new AbortController();
+
+  constructor(private readonly o: SweepOptions) {
+    const forward = (): void => this.stop.abort(o.signal.reason);
+    if (o.signal.aborted) forward();
+    else o.signal.addEventListener('abort', forward, { once: true });
   }
 
-  const experimentId = await tracker.experiment(config.tracking.experiment ?? config.name);
-  onEvent({ type: 'tracking', location: tracker.location, experimentId });
-  const reaped = await tracker.reapAbandoned(experimentId);
-  if (reaped.length > 0) onEvent({ type: 'reaped', count: reaped.length });
-
-  const finished = options.rerun ? new Map() : await tracker.finishedTrials(experimentId, trials.map((t) => t.id));
-  const reports: TrialReport[] = [];
-  for (const trial of trials) {
-    const done = finished.get(trial.id);
-    if (!done) continue;
-    reports.push({
-      trial,
-      status: 'reused',
-      runId: done.run.runId,
-      trainPerplexity: done.metrics.train_perplexity ?? NaN,
-      valPerplexity: done.metrics.val_perplexity ?? NaN,
-      tokensPerSecond: done.metrics.tokens_per_second ?? NaN,
-      wallSeconds: NaN,
-      samples: [],
-    });
-    onEvent({ type: 'reused', trial });
-  }
-
-  const parent = await tracker.createRun(experimentId, { ...parentSpec, startTime: Date.now() });
-  try {
+  async run(): Promise<SweepResult> {
+    const { trials, ledger } = this.o;
+    const reaped = await ledger.reap();
+    if (reaped > 0) this.emit({ type: 'reaped', count: reaped });
+    const finished = this.o.rerun ? new Map() : await ledger.finished(trials);
     const pending = trials.filter((t) => !finished.has(t.id));
-    if (pending.length > 0) reports.push(...(await trainAll(pending, parent, experimentId, trialSpecs, options)));
-  } catch (err) {
-    await tracker.endRun(parent, 'FAILED', Date.now()).catch(() => undefined);
-    throw err;
-  }
-
-  const best = bestReport(reports);
-  if (best) {
-    const timestamp = Date.now();
-    await tracker.logMetrics(parent, [
-      { key: 'best_train_perplexity', value: best.trainPerplexity, step: 0, timestamp },
-      { key: 'best_val_perplexity', value: best.valPerplexity, step: 0, timestamp },
-    ]);
-    await tracker.setTags(parent, { 'run_sweep.best_trial_id': best.trial.id });
-  }
-  const failed = reports.some((r) => r.status === 'failed' || r.recordingError !== undefined);
-  await tracker.endRun(parent, options.signal?.aborted ? 'KILLED' : failed ? 'FAILED' : 'FINISHED', Date.now());
-  return { parentRunId: parent.runId, reports: order(reports, trials) };
-}
-
-/** One loop per worker, each taking the next trial when its last one ends, so a trial's run is created when it starts training rather than while it waits. */
-async function trainAll(
-  pending: Trial[],
-  parent: RunRef,
-  experimentId: string,
-  specs: Map<string, Omit<NewRun, 'startTime'>>,
-  options: SweepOptions,
-): Promise<TrialReport[]> {
-  const wanted = Math.min(options.workers, pending.length);
-  const workers = oneAtATime(pending) ? 1 : wanted;
-  if (workers < wanted) {
-    options.onEvent({ type: 'warning', message: 'tfjs-node breaks when several worker threads load it (tfjs #8388): trials that may use it run one at a time' });
-  }
-  const pool: Pool = new Piscina({ filename: new URL('./worker.js', import.meta.url).href, minThreads: workers, maxThreads: workers });
-  // A worker that dies outside a task (it failed to load, say) must not take the sweep down with it.
-  pool.on('error', (err: unknown) => options.onEvent({ type: 'warning', message: `a worker thread died: ${asError(err).message}` }));
-  const queue = [...pending];
-  const reports: TrialReport[] = [];
-  const loop = async (): Promise<void> => {
-    for (let trial = queue.shift(); trial !== undefined; trial = queue.shift()) {
-      const spec = { ...specs.get(trial.id)!, parent, startTime: Date.now() };
-      reports.push(await trainOne(trial, spec, experimentId, pool, options));
+    // Longest first: a long trial started last would leave the other workers idle at the end.
+    pending.sort((a, b) => (this.o.sizing.get(b.id)?.cost ?? 0) - (this.o.sizing.get(a.id)?.cost ?? 0));
+    const workers = this.workerCount(pending);
+    this.emit({
+      type: 'sweep-start', experiment: this.o.experiment, location: this.o.location,
+      trials: trials.length, toTrain: pending.length, reused: finished.size, workers,
+    });
+    for (const trial of trials) {
+      const done = finished.get(trial.id);
+      if (done) this.reuse(trial, done.runId, done.figures);
     }
-  };
-  try {
-    await Promise.all(Array.from({ length: workers }, loop));
-  } finally {
-    await pool.destroy();
+    if (pending.length > 0) await this.trainAll(pending, workers);
+    // Trials a stop kept from starting: no run, but the summary says they did not run.
+    const reported = new Set(this.reports.map((r) => r.trial.id));
+    for (const trial of pending.filter((t) => !reported.has(t.id))) {
+      this.reports.push({
+        trial, status: 'killed', reason: 'interrupted', runId: null, wallSeconds: NaN, samples: [], degenerate: this.degenerate(trial),
+        figures: { trainPerplexity: NaN, valPerplexity: NaN, tokensPerSecond: NaN },
+      });
+    }
+    await this.recording;
+    return { reports: order(this.reports, trials), ...(this.storeFailure !== undefined ? { storeFailure: this.storeFailure } : {}) };
   }
-  return reports;
-}
 
-/** Trials that may train on tfjs-node: it cannot be loaded by more than one thread of a process. */
-function oneAtATime(trials: Trial[]): boolean {
-  const backends = new Set(trials.map((t) => t.config.engine.backend));
-  return backends.has('tensorflow') || (backends.has('auto') && tensorflowInstalled());
-}
-
-async function trainOne(trial: Trial, spec: NewRun, experimentId: string, pool: Pool, options: SweepOptions): Promise<TrialReport> {
-  const { tracker, onEvent, signal } = options;
-  const started = spec.startTime;
-  if (signal?.aborted) return report(trial, 'killed', null, started);
-
-  let run: RunRef;
-  try {
-    run = await tracker.createRun(experimentId, spec);
-  } catch (err) {
-    const failed = { ...report(trial, 'failed', null, started), error: `could not record the run: ${asError(err).message}` };
-    onEvent({ type: 'trial-end', report: failed });
-    return failed;
+  /** Stamps the event, records it (in order), and shows it. A store failure stops the sweep. */
+  emit(event: DistributiveOmit<SweepEvent, 'time'>, time = Date.now()): void {
+    const stamped = { ...event, time } as SweepEvent;
+    this.recording = this.recording
+      .then(() => (this.storeFailure === undefined ? this.o.ledger.record(stamped) : undefined))
+      .catch((err: unknown) => {
+        if (this.storeFailure !== undefined) return;
+        this.storeFailure = err;
+        this.stop.abort({ signal: 'error', time: Date.now() } satisfies StopReason);
+      });
+    this.o.onEvent(stamped);
   }
-  const recorder = new TrialRecorder(tracker, run);
-  recorder.artifact('config.yaml', stringify(trial.config));
 
-  const channel = new MessageChannel();
-  let ended: () => void = () => {};
-  const endReceived = new Promise<void>((resolve) => (ended = resolve));
-  const handle = (message: TrialMessage): void => {
-    if (message.type === 'end') return ended();
-    recorder.record(message);
-    if (message.type === 'warning') onEvent({ type: 'warning', message: `trial ${trial.id} (${trial.label}): ${message.message}` });
-    if (message.type === 'epoch') onEvent({ type: 'trial-epoch', trial, epoch: message, epochs: trial.config.train.epochs });
-    if (message.type === 'progress') onEvent({ type: 'trial-progress', trial, progress: message, epochs: trial.config.train.epochs });
-  };
-  channel.port1.on('message', handle);
-  onEvent({ type: 'trial-start', trial });
-
-  const task: TrialTask = { trialId: trial.id, config: trial.config, baseDir: options.baseDir, events: channel.port2 };
-  let outcome: Outcome;
-  try {
-    outcome = { result: await pool.run(task, { transferList: [channel.port2], signal }) };
-    await endReceived; // the worker is alive and its `end` follows every event it posted
-  } catch (err) {
-    outcome = signal?.aborted ? { killed: true } : { error: asError(err) };
+  private reuse(trial: Trial, runId: string, figures: TrialFigures): void {
+    const degenerate = this.degenerate(trial);
+    this.reports.push({ trial, status: 'reused', runId, figures, wallSeconds: NaN, samples: [], degenerate });
+    this.emit({ type: 'trial-reused', trial: trialRef(trial), figures, degenerate });
   }
-  // A failed, killed or crashed worker may never send `end`: take what it did post, in order.
-  drainPort(channel.port1, handle);
-  channel.port1.close();
 
-  const done = report(trial, 'result' in outcome ? 'finished' : 'error' in outcome ? 'failed' : 'killed', run.runId, started, outcome);
-  await recorder.finish(outcome).catch((err: unknown) => {
-    done.recordingError = asError(err).message;
-    onEvent({ type: 'warning', message: `trial ${trial.id}: recording its run failed: ${done.recordingError}` });
-  });
-  onEvent({ type: 'trial-end', report: done });
-  return done;
+  private degenerate(trial: Trial): boolean {
+    return (this.o.sizing.get(trial.id)?.unknownShare ?? 0) > DEGENERATE_UNK_SHARE;
+  }
+
+  private workerCount(pending: Trial[]): number {
+    const wanted = Math.max(1, Math.min(this.o.workers, pending.length));
+    const backends = new Set(pending.map((t) => t.config.engine.backend));
+    const oneAtATime = backends.has('tensorflow') || (backends.has('auto') && tensorflowInstalled());
+    if (oneAtATime && wanted > 1) {
+      this.emit({ type: 'warning', message: 'tfjs-node breaks when several worker threads load it (tfjs #8388): trials that may use it run one at a time' });
+      return 1;
+    }
+    return wanted;
+  }
+
+  /** One loop per worker, each taking the next trial when its last one ends, so a run is created when its trial starts. */
+  private async trainAll(pending: Trial[], workers: number): Promise<void> {
+    const pool: Pool = new Piscina({
+      filename: (this.o.workerUrl ?? new URL('./worker.js', import.meta.url)).href,
+      minThreads: workers,
+      maxThreads: workers,
+      ...(this.o.maxMemoryMb !== null ? { resourceLimits: { maxOldGenerationSizeMb: this.o.maxMemoryMb } } : {}),
+    });
+    // A worker that dies outside a task (it failed to load, say) must not take the sweep down with it.
+    pool.on('error', (err: unknown) => this.emit({ type: 'warning', message: `a worker thread died: ${asError(err).message}` }));
+    const queue = [...pending];
+    const deferred: Trial[] = [];
+    const loop = async (): Promise<void> => {
+      for (;;) {
+        if (this.stop.signal.aborted) {
+          // Nothing more starts; what was queued is neither run nor failed.
+          return;
+        }
+        const trial = queue.shift();
+        if (trial !== undefined) {
+          const claim = await this.o.ledger.claim(trial);
+          if (claim === null) {
+            deferred.push(trial);
+            this.emit({ type: 'warning', message: `trial ${trial.id} (${trial.label}) is being trained by another process on this store: waiting for it`, trial: trialRef(trial) });
+            continue;
+          }
+          await this.reuseOrTrain(trial, claim, pool);
+          continue;
+        }
+        const waiting = deferred.shift();
+        if (waiting === undefined) return;
+        await this.awaitOther(waiting, pool);
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: workers }, loop));
+    } finally {
+      await pool.destroy();
+    }
+  }
+
+  /** A trial another process holds: wait until it lets go, then reuse its run or train it here. */
+  private async awaitOther(trial: Trial, pool: Pool): Promise<void> {
+    for (;;) {
+      if (this.stop.signal.aborted) return;
+      const claim = await this.o.ledger.claim(trial);
+      if (claim !== null) return this.reuseOrTrain(trial, claim, pool);
+      await sleep(this.o.claimPollMs ?? 1000, this.stop.signal);
+    }
+  }
+
+  /** With the claim held: another sweep may have finished the trial since we looked, so look again. */
+  private async reuseOrTrain(trial: Trial, claim: Claim, pool: Pool): Promise<void> {
+    try {
+      const done = this.o.rerun ? undefined : (await this.o.ledger.finished([trial])).get(trial.id);
+      if (done) {
+        this.reuse(trial, done.runId, done.figures);
+        return;
+      }
+      for (let attempt = 1; ; attempt++) {
+        const retry = await this.attempt(trial, attempt, pool);
+        if (!retry) return;
+      }
+    } finally {
+      claim.release();
+    }
+  }
+
+  /** Trains one attempt of a trial; returns whether another attempt should follow. */
+  private async attempt(trial: Trial, attempt: number, pool: Pool): Promise<boolean> {
+    const ref = trialRef(trial);
+    const started = Date.now();
+    this.emit({ type: 'trial-start', trial: ref, attempt }, started);
+    const sizing = this.o.sizing.get(trial.id);
+    if (attempt === 1 && sizing && this.degenerate(trial)) {
+      this.emit({
+        type: 'warning', trial: ref,
+        message: `trial ${trial.id} (${trial.label}): ${(sizing.unknownShare * 100).toFixed(0)}% of its training tokens are <unk>, so its perplexity means little; it is never called best (lower data.min_freq)`,
+      });
+    }
+
+    const ending = await this.runWorker(trial, ref, pool);
+    const endTime = ending.status === 'killed' || (ending.status === 'failed' && ending.reason === 'timeout')
+      ? (this.stop.signal.reason as StopReason | undefined)?.time ?? Date.now()
+      : Date.now();
+    const willRetry = ending.status === 'failed' && ending.infrastructure && attempt <= this.o.retries && !this.stop.signal.aborted;
+    const figures = ending.status === 'finished'
+      ? { trainPerplexity: ending.result.trainPerplexity, valPerplexity: ending.result.valPerplexity, tokensPerSecond: ending.result.tokensPerSecond }
+      : { trainPerplexity: NaN, valPerplexity: NaN, tokensPerSecond: NaN };
+    const wallSeconds = (Date.now() - started) / 1000;
+    this.emit({
+      type: 'trial-end', trial: ref, status: ending.status, attempt, willRetry, figures, wallSeconds,
+      epochsDone: ending.status === 'finished' ? ending.result.epochs : 0,
+      ...(ending.status === 'failed' ? { reason: ending.reason, error: ending.message } : {}),
+      ...(ending.status === 'killed' ? { reason: 'interrupted' as const } : {}),
+    }, ending.status === 'killed' ? endTime : Date.now());
+    if (willRetry) return true;
+    this.reports.push({
+      trial, status: ending.status, runId: null, figures, wallSeconds, degenerate: this.degenerate(trial),
+      samples: ending.status === 'finished' ? ending.result.samples : [],
+      ...(ending.status === 'failed' ? { reason: ending.reason, error: ending.message } : {}),
+      ...(ending.status === 'killed' ? { reason: 'interrupted' as const } : {}),
+    });
+    return false;
+  }
+
+  /** Runs the trial on a worker, relaying its events, until its channel's last message or its end. */
+  private async runWorker(trial: Trial, ref: TrialRef, pool: Pool): Promise<Ending> {
+    if (this.stop.signal.aborted) return { status: 'killed' };
+    const limit = new AbortController();
+    const onStop = (): void => limit.abort();
+    this.stop.signal.addEventListener('abort', onStop, { once: true });
+    let timedOut = false;
+    const timer = this.o.trialTimeoutMs === null ? undefined : setTimeout(() => {
+      timedOut = true;
+      limit.abort();
+    }, this.o.trialTimeoutMs);
+
+    const channel = new MessageChannel();
+    let last: { type: 'result'; result: TrainResult } | TrialFailure | undefined;
+    let lastArrived: () => void = () => {};
+    const lastMessage = new Promise<void>((resolve) => (lastArrived = resolve));
+    const handle = (message: TrialMessage): void => {
+      if (message.type === 'result' || message.type === 'failure') {
+        last = message;
+        lastArrived();
+        return;
+      }
+      this.relay(ref, message);
+    };
+    channel.port1.on('message', handle);
+    const task: TrialTask = { trialId: trial.id, config: trial.config, baseDir: this.o.baseDir, events: channel.port2 };
+    let crash: unknown;
+    try {
+      await pool.run(task, { transferList: [channel.port2], signal: limit.signal });
+      await lastMessage; // the task returned, so its last message is on its way
+    } catch (err) {
+      crash = err;
+    } finally {
+      clearTimeout(timer);
+      this.stop.signal.removeEventListener('abort', onStop);
+    }
+    // A worker that was stopped or died may have posted events not yet delivered: take them, in order.
+    for (let m = receiveMessageOnPort(channel.port1); m !== undefined; m = receiveMessageOnPort(channel.port1)) handle(m.message as TrialMessage);
+    channel.port1.close();
+
+    if (last?.type === 'result') return { status: 'finished', result: last.result };
+    if (last?.type === 'failure') {
+      return { status: 'failed', reason: last.reason, message: last.message, ...(last.stack ? { stack: last.stack } : {}), infrastructure: last.reason === 'out_of_memory' };
+    }
+    if (timedOut) return { status: 'failed', reason: 'timeout', message: `the trial ran past sweep.trial_timeout (${formatMs(this.o.trialTimeoutMs!)})`, infrastructure: false };
+    if (this.stop.signal.aborted) return { status: 'killed' };
+    const e = asError(crash);
+    const oom = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
+    return {
+      status: 'failed',
+      reason: oom ? 'out_of_memory' : 'error',
+      message: oom ? `the worker ran out of memory (sweep.max_memory_mb ${this.o.maxMemoryMb ?? 'unset'}): ${e.message}` : `the worker thread died: ${e.message}`,
+      infrastructure: true,
+    };
+  }
+
+  /** A worker's event, as the sweep's: with its trial and the main thread's time. */
+  private relay(trial: TrialRef, e: TrainEvent): void {
+    switch (e.type) {
+      case 'warning':
+        return this.emit({ type: 'warning', trial, message: `trial ${trial.id} (${trial.label}): ${e.message}` });
+      case 'setup':
+      case 'epoch':
+      case 'progress':
+      case 'sample':
+      case 'weights': {
+        const { type, ...rest } = e;
+        return this.emit({ type, trial, ...rest } as DistributiveOmit<SweepEvent, 'time'>);
+      }
+    }
+  }
 }
 
-function drainPort(port: MessagePort, handle: (message: TrialMessage) => void): void {
-  for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) handle(m.message as TrialMessage);
-}
-
-function parentRun(options: SweepOptions, tags: Record<string, string>): Omit<NewRun, 'startTime'> {
-  const { sweep, ...base } = options.config;
-  const stamp = new Date().toISOString().slice(0, 19).replace('T', ' ');
-  return {
-    runName: `${options.config.name} ${stamp} UTC`,
-    tags: { ...tags, 'run_sweep.role': 'sweep' },
-    params: {
-      ...flattenConfig(base),
-      'sweep.grid': JSON.stringify(sweep.grid),
-      'sweep.seeds': JSON.stringify(sweep.seeds),
-      'sweep.trials': String(options.trials.length),
-      ...options.params,
-    },
-  };
-}
-
-function trialRun(trial: Trial, tags: Record<string, string>, params: Record<string, string> = {}): Omit<NewRun, 'startTime'> {
-  return {
-    runName: trial.label,
-    tags: {
-      ...tags,
-      'run_sweep.trial_id': trial.id,
-      ...(trial.config.model.bidirectional ? { 'run_sweep.sees_future': 'true' } : {}),
-    },
-    params: { ...flattenConfig(trial.config), ...params },
-  };
-}
-
-function report(trial: Trial, status: TrialReport['status'], runId: string | null, started: number, outcome?: Outcome): TrialReport {
-  const result = outcome && 'result' in outcome ? outcome.result : undefined;
-  return {
-    trial,
-    status,
-    runId,
-    trainPerplexity: result?.trainPerplexity ?? NaN,
-    valPerplexity: result?.valPerplexity ?? NaN,
-    tokensPerSecond: result?.tokensPerSecond ?? NaN,
-    wallSeconds: (Date.now() - started) / 1000,
-    samples: result?.samples ?? [],
-    ...(outcome && 'error' in outcome ? { error: outcome.error.message } : {}),
-  };
-}
+/** Omit over each member of a union (TypeScript's Omit merges the members). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 function order(reports: TrialReport[], trials: Trial[]): TrialReport[] {
   const index = new Map(trials.map((t, i) => [t.id, i]));
@@ -240,4 +331,20 @@ function order(reports: TrialReport[], trials: Trial[]): TrialReport[] {
 
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
+}
+
+function formatMs(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

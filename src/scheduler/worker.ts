@@ -1,9 +1,10 @@
-// Piscina worker entry: trains one trial per task and streams its events to the main thread.
+// Piscina worker entry: trains one trial per task; everything it has to say, the outcome included,
+// goes down the task's one port (messages.ts). The task itself resolves to nothing.
 import type { TransferListItem } from 'node:worker_threads';
 import { runTrial } from '../train/trial.js';
-import type { TrialMessage, TrialOutcome, TrialTask } from './messages.js';
+import type { TrialFailure, TrialMessage, TrialTask } from './messages.js';
 
-export default async function trainTrial(task: TrialTask): Promise<TrialOutcome> {
+export default async function trainTrial(task: TrialTask): Promise<void> {
   const post = (message: TrialMessage): void => {
     // Weights can be megabytes: move their buffers instead of copying them.
     const transfer: TransferListItem[] =
@@ -11,8 +12,19 @@ export default async function trainTrial(task: TrialTask): Promise<TrialOutcome>
     task.events.postMessage(message, transfer);
   };
   try {
-    return await runTrial(task.config, { baseDir: task.baseDir, onEvent: post });
+    post({ type: 'result', result: await runTrial(task.config, { baseDir: task.baseDir, onEvent: post }) });
+  } catch (err) {
+    post(failureOf(err));
   } finally {
-    post({ type: 'end' });
+    task.events.close();
   }
+}
+
+/** Out of memory shows up as one of V8's or WebAssembly's allocation errors, not as a type of its own. */
+const OUT_OF_MEMORY = /Array buffer allocation failed|Invalid typed array length|Maximum memory size exceeded|WebAssembly\.Memory|out of memory|Cannot allocate/i;
+
+function failureOf(err: unknown): TrialFailure {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const reason = e.name === 'DivergedError' ? 'diverged' : OUT_OF_MEMORY.test(e.message) ? 'out_of_memory' : 'error';
+  return { type: 'failure', reason, message: e.message, ...(e.stack ? { stack: e.stack } : {}) };
 }

@@ -5,10 +5,14 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { RunSweepError } from '../errors.js';
 
 /** A corpus that cannot be had; the message is meant for the user as it stands. */
-export class CorpusError extends Error {
+export class CorpusError extends RunSweepError {
   override name = 'CorpusError';
+  constructor(message: string) {
+    super('corpus', message);
+  }
 }
 
 /** d2l's DATA_HUB entry for The Time Machine. */
@@ -50,16 +54,35 @@ async function loadMobyDick(): Promise<string> {
   return parts.join('\n');
 }
 
-/** $RUN_SWEEP_TIMEMACHINE, else the cached download, else a fresh download (verified, then cached). */
+/**
+ * $RUN_SWEEP_TIMEMACHINE, else the cached download, else a fresh download (verified, then cached).
+ * Whichever it is must be d2l's text, byte for byte: the corpus name 'timemachine' stands for that
+ * content in trial ids, so another text under that name would silently reuse the wrong runs.
+ */
 async function loadTimeMachine(): Promise<string> {
   const local = process.env['RUN_SWEEP_TIMEMACHINE'];
-  if (local) return readUtf8(path.resolve(local));
+  if (local) {
+    const file = path.resolve(local);
+    const bytes = await readFile(file).catch((err: NodeJS.ErrnoException) => {
+      throw new CorpusError(err.code === 'ENOENT' ? `corpus file not found: ${file}` : `cannot read RUN_SWEEP_TIMEMACHINE=${local}: ${err.message}`);
+    });
+    checkTimeMachine(bytes, `RUN_SWEEP_TIMEMACHINE=${local}`, 'to train on another text, set data.corpus to its path instead');
+    return decodeUtf8(bytes, file);
+  }
   const cached = timeMachineCachePath();
   const bytes = await readFile(cached).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null;
     throw new CorpusError(`cannot read ${cached}: ${err.message}`);
   });
+  if (bytes !== null) checkTimeMachine(bytes, cached, 'delete it to download it again');
   return decodeUtf8(bytes ?? (await downloadTimeMachine(cached)), cached);
+}
+
+function checkTimeMachine(bytes: Uint8Array, where: string, hint: string): void {
+  const sha1 = createHash('sha1').update(bytes).digest('hex');
+  if (sha1 !== TIMEMACHINE_SHA1) {
+    throw new CorpusError(`${where} is not d2l's timemachine.txt (SHA-1 ${sha1}, expected ${TIMEMACHINE_SHA1}); ${hint}`);
+  }
 }
 
 async function downloadTimeMachine(cachePath: string): Promise<Buffer> {

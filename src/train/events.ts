@@ -11,6 +11,8 @@ export interface SetupEvent {
   kernels: string;
   trainTokens: number;
   valTokens: number;
+  /** share of the training tokens that are <unk> (index 0) */
+  unknownShare: number;
 }
 
 export interface EpochEvent {

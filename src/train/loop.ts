@@ -103,6 +103,11 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** The loss became NaN or infinite: the trial's settings, not the machine, are to blame (never retried). */
+export class DivergedError extends Error {
+  override name = 'DivergedError';
+}
+
 export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
   const { model, config, onEvent, signal } = ctx;
   const { train: tc, sample } = config;
@@ -179,7 +184,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
         if (state) tf.dispose(stateTensors(state));
       }
       if (!Number.isFinite(lossSum)) {
-        throw new Error(`training diverged in epoch ${epoch}: the loss is ${lossSum} (is train.lr ${lr} too high?)`);
+        throw new DivergedError(`training diverged in epoch ${epoch}: the loss is ${lossSum} (is train.lr ${lr} too high?)`);
       }
       const trainSeconds = (performance.now() - start) / 1000;
       const valPerplexity = perplexity(model, ctx.val, tc.batch_size, tc.num_steps);

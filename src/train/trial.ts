@@ -38,6 +38,7 @@ export async function runTrial(config: TrialConfig, opts: TrialOptions): Promise
       kernels: config.engine.path === 'fast' ? kernelBuild() : 'none',
       trainTokens: train.length,
       valTokens: val.length,
+      unknownShare: train.length > 0 ? train.reduce((n, id) => n + (id === 0 ? 1 : 0), 0) / train.length : 0,
     });
     for (const prefix of config.sample.prefixes) {
       const problem = prefixProblem(vocab, config.data, prefix);

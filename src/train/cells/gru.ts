@@ -11,10 +11,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { matMul } from '../matmul.js';
 import type { Cell, CellState } from './cell.js';
+import { CELL_SPEC } from './spec.js';
 
 export const gruCell: Cell = {
-  gates: 3,
-  stateSize: 1,
+  gates: CELL_SPEC.gru.gates,
+  stateSize: CELL_SPEC.gru.stateSize,
   run(xw: tf.Tensor2D[], wh: tf.Tensor2D, state: CellState) {
     const hidden = wh.shape[0];
     const [whRz, whH] = tf.split(wh, [2 * hidden, hidden], 1) as [tf.Tensor2D, tf.Tensor2D];

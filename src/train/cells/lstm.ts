@@ -13,10 +13,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { matMul } from '../matmul.js';
 import type { Cell, CellState } from './cell.js';
+import { CELL_SPEC } from './spec.js';
 
 export const lstmCell: Cell = {
-  gates: 4,
-  stateSize: 2,
+  gates: CELL_SPEC.lstm.gates,
+  stateSize: CELL_SPEC.lstm.stateSize,
   run(xw: tf.Tensor2D[], wh: tf.Tensor2D, state: CellState) {
     let h = state[0] as tf.Tensor2D;
     let c = state[1] as tf.Tensor2D;

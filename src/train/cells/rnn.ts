@@ -7,12 +7,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { matMul } from '../matmul.js';
 import type { Cell, CellState } from './cell.js';
+import { CELL_SPEC } from './spec.js';
 
 export function rnnCell(nonlinearity: 'tanh' | 'relu'): Cell {
   const phi = nonlinearity === 'relu' ? tf.relu : tf.tanh;
   return {
-    gates: 1,
-    stateSize: 1,
+    gates: CELL_SPEC.rnn.gates,
+    stateSize: CELL_SPEC.rnn.stateSize,
     run(xw: tf.Tensor2D[], wh: tf.Tensor2D, state: CellState) {
       let h = state[0] as tf.Tensor2D;
       const outputs: tf.Tensor2D[] = [];

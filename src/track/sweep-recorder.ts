@@ -1,0 +1,264 @@
+// The sweep's events, as MLflow runs. This file is where run-sweep's words become MLflow's: the
+// parent run and one child run per trial attempt, their params, metrics, tags and artifacts.
+// The scheduler only hands over typed events (src/scheduler/events.ts) and asks the Ledger
+// questions; everything MLflow-named lives here and in the rest of src/track/.
+import { stringify } from 'yaml';
+import { flattenConfig } from '../config/paths.js';
+import type { ExperimentConfig } from '../config/types.js';
+import type { Trial } from '../plan/expand.js';
+import type { SweepEvent, TrialFigures, TrialReport } from '../scheduler/events.js';
+import type { Claim, FinishedTrial, Ledger } from '../scheduler/ledger.js';
+import { bestReport } from '../scheduler/ranking.js';
+import { sourceTags } from './source-tags.js';
+import { TRIAL_ID_TAG } from './run-tags.js';
+import { validateEntries } from './keys.js';
+import type { MetricPoint, NewRun, RunRef, Tracker } from './tracker.js';
+
+/** Tags run-sweep sets (beside MLflow's own, which run-tags.ts names). */
+export const ROLE_TAG = 'run_sweep.role';
+export const BEST_TRIAL_TAG = 'run_sweep.best_trial_id';
+export const SEES_FUTURE_TAG = 'run_sweep.sees_future';
+export const FAILURE_TAG = 'run_sweep.failure';
+export const ATTEMPT_TAG = 'run_sweep.attempt';
+export const VERSION_PARAM = 'run_sweep.version';
+
+/**
+ * Metrics logged once when a trial finishes (step = its last epoch). They are what the summary,
+ * resume and `check` read: the per-epoch `tokens_per_second` is that epoch's speed, while
+ * `trial_tokens_per_second` is the trial's (all training tokens / all training seconds), and the
+ * trial's perplexities are those of the model it kept (the best epoch's under early stopping).
+ */
+export const TRIAL_METRICS = {
+  trainPerplexity: 'trial_train_perplexity',
+  valPerplexity: 'trial_val_perplexity',
+  tokensPerSecond: 'trial_tokens_per_second',
+} as const;
+
+export interface RecorderOptions {
+  tracker: Tracker;
+  /** the MLflow experiment the sweep records into */
+  experiment: string;
+  /** the resolved experiment, credentials already removed */
+  config: ExperimentConfig;
+  /** the experiment file, for MLflow's source tags */
+  file: string;
+  /** every trial of this invocation (after --only) */
+  trials: Trial[];
+  /** run-sweep's version, a param of every run */
+  version: string;
+  /** trials whose tokens are mostly <unk>: never the parent's best */
+  isDegenerate?: (trialId: string) => boolean;
+  /** a claim on a trial, from a store that supports claims */
+  claim?: (experimentId: string, trialId: string) => Promise<Claim | null>;
+}
+
+export class SweepRecorder implements Ledger {
+  private readonly trials: Map<string, Trial>;
+  private readonly tags: Record<string, string>;
+  private parent: RunRef | null = null;
+  private experimentId = '';
+  /** the run of each trial's current attempt */
+  private readonly runs = new Map<string, RunRef>();
+  private readonly samples = new Map<string, Map<number, string>>();
+  /** what the parent's best-trial figures are chosen from */
+  private readonly outcomes: TrialReport[] = [];
+
+  constructor(private readonly o: RecorderOptions) {
+    this.trials = new Map(o.trials.map((t) => [t.id, t]));
+    this.tags = sourceTags(o.file);
+  }
+
+  /** Finds or creates the experiment: the first write to the store, so call check() before it. */
+  async open(): Promise<void> {
+    this.experimentId = await this.o.tracker.experiment(this.o.experiment);
+  }
+
+  /** the local run id of a trial's latest attempt, once it has started */
+  runIdOf(trialId: string): string | undefined {
+    return this.runs.get(trialId)?.runId;
+  }
+
+  async reap(): Promise<number> {
+    return (await this.o.tracker.reapAbandoned(this.experimentId)).length;
+  }
+
+  async finished(trials: Trial[]): Promise<Map<string, FinishedTrial>> {
+    const found = await this.o.tracker.finishedTrials(this.experimentId, trials.map((t) => t.id));
+    return new Map([...found].map(([id, f]) => [id, { runId: f.run.runId, figures: trialFigures(f.metrics) }]));
+  }
+
+  async claim(trial: Trial): Promise<Claim | null> {
+    return this.o.claim ? this.o.claim(this.experimentId, trial.id) : { release: () => {} };
+  }
+
+  async record(event: SweepEvent): Promise<void> {
+    const { tracker } = this.o;
+    switch (event.type) {
+      case 'sweep-start':
+        // An invocation that only reuses finished trials leaves no empty parent run behind.
+        if (event.toTrain > 0) await this.createParent(event.time);
+        return;
+      case 'trial-start': {
+        const trial = this.trial(event.trial.id);
+        const run = await tracker.createRun(this.experimentId, {
+          ...this.trialRun(trial, event.attempt),
+          startTime: event.time,
+          ...(this.parent ? { parent: this.parent } : {}),
+        });
+        this.runs.set(trial.id, run);
+        this.samples.set(trial.id, new Map());
+        await tracker.logArtifact(run, 'config.yaml', stringify(trial.config));
+        return;
+      }
+      case 'setup':
+        return tracker.logParams(this.run(event.trial.id), {
+          vocab_size: String(event.vocabSize),
+          param_count: String(event.paramCount),
+          backend: event.backend,
+          kernels: event.kernels,
+          train_tokens: String(event.trainTokens),
+          val_tokens: String(event.valTokens),
+          unk_share: event.unknownShare.toFixed(4),
+        });
+      case 'epoch': {
+        const values: [string, number][] = [
+          ['train_perplexity', event.trainPerplexity],
+          ['val_perplexity', event.valPerplexity],
+          ['tokens_per_second', event.tokensPerSecond],
+          ['grad_norm', event.gradNorm],
+          ['lr', event.lr],
+          ['epoch_seconds', event.seconds],
+        ];
+        return tracker.logMetrics(this.run(event.trial.id), values.map(([key, value]) => ({ key, value, step: event.epoch, timestamp: event.time })));
+      }
+      case 'sample': {
+        // Every prefix's sample of one epoch goes into one file, rewritten as each arrives.
+        const byEpoch = this.samples.get(event.trial.id)!;
+        const content = `${byEpoch.get(event.epoch) ?? ''}prefix: ${JSON.stringify(event.prefix)}\n${event.text}\n\n`;
+        byEpoch.set(event.epoch, content);
+        return tracker.logArtifact(this.run(event.trial.id), `samples/epoch_${String(event.epoch).padStart(3, '0')}.txt`, content);
+      }
+      case 'weights':
+        for (const file of event.files) await tracker.logArtifact(this.run(event.trial.id), `model/${file.path}`, file.data);
+        return;
+      case 'trial-end': {
+        const run = this.run(event.trial.id);
+        if (event.status === 'finished') {
+          const step = event.epochsDone;
+          const points: MetricPoint[] = (Object.keys(TRIAL_METRICS) as (keyof TrialFigures)[])
+            .map((k) => ({ key: TRIAL_METRICS[k], value: event.figures[k], step, timestamp: event.time }));
+          await tracker.logMetrics(run, points);
+        }
+        if (event.reason !== undefined) await tracker.setTags(run, { [FAILURE_TAG]: event.reason });
+        if (event.error !== undefined) await tracker.logArtifact(run, 'error.txt', `${event.error}\n`);
+        await tracker.endRun(run, event.status === 'finished' ? 'FINISHED' : event.status === 'failed' ? 'FAILED' : 'KILLED', event.time);
+        if (!event.willRetry) this.outcome(event.trial.id, event.status, event.figures, this.o.isDegenerate?.(event.trial.id));
+        return;
+      }
+      case 'trial-reused':
+        this.outcome(event.trial.id, 'reused', event.figures, event.degenerate);
+        return;
+      case 'sweep-end':
+        return this.closeParent(event);
+      case 'reaped':
+      case 'progress':
+      case 'warning':
+        return; // for the console only
+    }
+  }
+
+  /**
+   * Every param and tag this sweep will write, checked against MLflow's limits before any run
+   * exists: a value MLflow refuses is a config error (exit 2), not a sweep that breaks half-way.
+   */
+  check(): void {
+    const runs = [this.parentRun(Date.now()), ...this.o.trials.map((t) => this.trialRun(t, 1))];
+    for (const run of runs) {
+      validateEntries('param', run.params);
+      validateEntries('tag', run.tags);
+    }
+  }
+
+  private trialRun(trial: Trial, attempt: number): Omit<NewRun, 'startTime'> {
+    return {
+      runName: attempt > 1 ? `${trial.label} (attempt ${attempt})` : trial.label,
+      tags: {
+        ...this.tags,
+        [TRIAL_ID_TAG]: trial.id,
+        ...(attempt > 1 ? { [ATTEMPT_TAG]: String(attempt) } : {}),
+        ...(trial.config.model.bidirectional ? { [SEES_FUTURE_TAG]: 'true' } : {}),
+      },
+      params: { ...flattenConfig(trial.config), [VERSION_PARAM]: this.o.version },
+    };
+  }
+
+  private parentRun(time: number): Omit<NewRun, 'startTime'> {
+    const { config, trials } = this.o;
+    const swept = new Set(Object.keys(trials[0]?.varying ?? {}));
+    const { sweep, ...base } = config;
+    // Only values every trial shares: a swept key's base value would make filters match the parent.
+    const params = Object.fromEntries(Object.entries(flattenConfig(base)).filter(([k]) => !swept.has(k)));
+    const grid = [...swept].map((k) => `${k}×${new Set(trials.map((t) => JSON.stringify(t.varying[k]))).size}`).join(', ');
+    const stamp = new Date(time).toISOString().slice(0, 19).replace('T', ' ');
+    return {
+      runName: `${config.name} ${stamp} UTC`,
+      tags: { ...this.tags, [ROLE_TAG]: 'sweep' },
+      params: {
+        ...params,
+        'sweep.grid': grid.length > 500 ? `${grid.slice(0, 480)}… (see sweep.yaml)` : grid || 'none',
+        'sweep.trials': String(trials.length),
+        [VERSION_PARAM]: this.o.version,
+      },
+    };
+  }
+
+  private async createParent(time: number): Promise<void> {
+    const { config, trials } = this.o;
+    const { sweep } = config;
+    this.parent = await this.o.tracker.createRun(this.experimentId, { ...this.parentRun(time), startTime: time });
+    // The whole grid, whatever its size, and the trials it made.
+    await this.o.tracker.logArtifact(this.parent, 'sweep.yaml', stringify({
+      sweep,
+      trials: trials.map((t) => ({ id: t.id, label: t.label, values: t.varying })),
+    }));
+  }
+
+  private async closeParent(event: Extract<SweepEvent, { type: 'sweep-end' }>): Promise<void> {
+    if (this.parent === null) return;
+    const best = bestReport(this.outcomes);
+    if (best) {
+      await this.o.tracker.logMetrics(this.parent, [
+        { key: 'best_train_perplexity', value: best.figures.trainPerplexity, step: 0, timestamp: event.time },
+        { key: 'best_val_perplexity', value: best.figures.valPerplexity, step: 0, timestamp: event.time },
+      ]);
+      await this.o.tracker.setTags(this.parent, { [BEST_TRIAL_TAG]: best.trial.id });
+    }
+    const status = event.exitCode === 130 || event.exitCode === 143 ? 'KILLED' : event.exitCode === 0 ? 'FINISHED' : 'FAILED';
+    await this.o.tracker.endRun(this.parent, status, event.time);
+  }
+
+  private outcome(trialId: string, status: TrialReport['status'], figures: TrialFigures, degenerate = false): void {
+    this.outcomes.push({ trial: this.trial(trialId), status, figures, runId: null, wallSeconds: NaN, samples: [], degenerate });
+  }
+
+  private trial(id: string): Trial {
+    const trial = this.trials.get(id);
+    if (!trial) throw new Error(`event for unknown trial ${id}`);
+    return trial;
+  }
+
+  private run(trialId: string): RunRef {
+    const run = this.runs.get(trialId);
+    if (!run) throw new Error(`trial ${trialId} has no run: it has not started`);
+    return run;
+  }
+}
+
+/** A finished run's figures: the trial metrics, or for runs recorded before they existed, the last epoch's perplexities (and no speed, rather than one epoch's). */
+function trialFigures(metrics: Record<string, number>): TrialFigures {
+  return {
+    trainPerplexity: metrics[TRIAL_METRICS.trainPerplexity] ?? metrics.train_perplexity ?? NaN,
+    valPerplexity: metrics[TRIAL_METRICS.valPerplexity] ?? metrics.val_perplexity ?? NaN,
+    tokensPerSecond: metrics[TRIAL_METRICS.tokensPerSecond] ?? NaN,
+  };
+}
