@@ -12,6 +12,7 @@ import { preflight } from '../plan/preflight.js';
 import { selectTrials } from '../plan/select.js';
 import { chooseReporterMode, createReporter } from '../report/reporter.js';
 import { formatSummary, formatTrialPlan } from '../report/summary.js';
+import type { ExperimentConfig } from '../config/types.js';
 import type { SweepEvent, TrialReport } from '../scheduler/events.js';
 import { runSweep, type StopReason } from '../scheduler/sweep.js';
 import { openTracking } from '../track/tracking.js';
@@ -23,7 +24,32 @@ import { onStopSignals, SIGNAL_EXIT, signalGate } from './signals.js';
 
 
 export async function runCommand(command: Extract<Command, { kind: 'run' }>, io: Io): Promise<number> {
-  const { config, file, dir } = loadExperiment(command.file, { set: command.set });
+  return (await executeSweep(command, io)).exitCode;
+}
+
+/** What a sweep invocation ended with: for `run-sweep check`, which compares it with a baseline. */
+export interface SweepOutcome {
+  exitCode: number;
+  /** one per trial of this invocation (after --only); empty for --dry-run */
+  reports: TrialReport[];
+  config: ExperimentConfig;
+  /** the experiment file (absolute) and its directory */
+  file: string;
+  dir: string;
+  /** the MLflow experiment the runs are in */
+  experiment: string;
+  /** where runs went, credentials removed */
+  location: string;
+}
+
+/** Loads, checks, trains and records a sweep, printing as it goes; errors a user can cause are RunSweepErrors. */
+export async function executeSweep(command: Extract<Command, { kind: 'run' }>, io: Io): Promise<SweepOutcome> {
+  const loaded = loadExperiment(command.file, { set: command.set });
+  const { file, dir } = loaded;
+  const uri = command.trackingUri ?? loaded.config.tracking.uri ?? (io.env.MLFLOW_TRACKING_URI || null);
+  // From here on the config never holds a password: tracking.uri is kept redacted in every run's
+  // params and config.yaml; the credentials travel only inside the tracker.
+  const config = { ...loaded.config, tracking: { ...loaded.config.tracking, uri: loaded.config.tracking.uri === null ? null : redactUri(loaded.config.tracking.uri) } };
   const all = expandTrials(config, { corpusIdentity: corpusIdentity(dir) });
   const trials = selectTrials(all, command.only);
   const points = all.length / (config.sweep.seeds?.length ?? 1);
@@ -31,23 +57,21 @@ export async function runCommand(command: Extract<Command, { kind: 'run' }>, io:
   const say = command.output === 'json' ? io.err : io.out;
   say(`${config.name}: ${trials.length} trial(s)` +
     (trials.length < all.length ? ` of ${all.length} (--only)` : config.sweep.seeds ? ` (${points} grid point(s) × ${config.sweep.seeds.length} seed(s))` : ''));
+  const experimentName = config.tracking.experiment ?? config.name;
+  const outcome = { config, file, dir, experiment: experimentName };
   if (command.dryRun) {
     say(formatTrialPlan(trials));
-    return EXIT.ok;
+    return { ...outcome, exitCode: EXIT.ok, reports: [], location: '' };
   }
 
   // Corpora, data shapes and model sizes, checked before any run exists (exit 2, nothing written).
   const sizing = await preflight(trials, { file, baseDir: dir, maxMemoryMb: config.sweep.max_memory_mb });
 
-  const uri = command.trackingUri ?? config.tracking.uri ?? (io.env.MLFLOW_TRACKING_URI || null);
   // tracking.uri was checked with the file; a URI from the flag or the environment is checked here.
-  const uriProblem = uri === null || uri === config.tracking.uri ? undefined : trackingUriProblem(uri);
+  const uriProblem = uri === null || uri === loaded.config.tracking.uri ? undefined : trackingUriProblem(uri);
   if (uriProblem !== undefined) {
     throw new RunSweepError('tracking', `${command.trackingUri !== null ? '--tracking-uri' : 'MLFLOW_TRACKING_URI'}: ${uriProblem}`);
   }
-  // The config that runs record never holds a password: tracking.uri is stored redacted.
-  const recorded = { ...config, tracking: { ...config.tracking, uri: config.tracking.uri === null ? null : redactUri(config.tracking.uri) } };
-  const experimentName = config.tracking.experiment ?? config.name;
   const mode = command.output === 'auto' ? chooseReporterMode({}, { isTTY: io.tty !== undefined }, io.env) : command.output;
   const reporter = createReporter(mode, io, { sizes: sizing });
   let tracking;
@@ -88,7 +112,7 @@ export async function runCommand(command: Extract<Command, { kind: 'run' }>, io:
     const recorder = new SweepRecorder({
       tracker: tracking.tracker,
       experiment: experimentName,
-      config: recorded,
+      config,
       file,
       trials,
       version: packageVersion(),
@@ -131,7 +155,7 @@ export async function runCommand(command: Extract<Command, { kind: 'run' }>, io:
     for (const line of uploads.lines) reporter.out(line);
     if (storeFailure !== undefined) reporter.err(`run-sweep: ${(storeFailure as Error).message}`);
     if (stopped !== null) reporter.err('interrupted: run the same command again to finish the remaining trials');
-    return exitCode;
+    return { ...outcome, exitCode, reports, location: redactUri(tracking.tracker.location) };
   } finally {
     reporter.close();
     removeHandlers();
