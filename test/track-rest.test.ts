@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { RunSweepError } from '../src/errors.js';
 import { RestTracker } from '../src/track/mlflow-rest.js';
-import { MlflowApiError, MlflowUnavailableError } from '../src/track/rest-client.js';
+import { MlflowApiError, MlflowUnavailableError, RequestAbortedError, RestClient, anySignal } from '../src/track/rest-client.js';
 import { splitBatch } from '../src/track/mlflow-api.js';
 import { FakeMlflowServer, canonFromFake } from './support/fake-mlflow.js';
 import { EXPERIMENT, T0, canon, runSweepScript } from './support/sweep-script.js';
@@ -105,6 +106,9 @@ test('4xx errors surface MLflow\'s error_code and message: a changed param, an u
   assert.equal(s.requests.length, before + 1, '4xx is not retried');
   await assert.rejects(t.endRun({ experimentId: exp, runId: 'f'.repeat(32) }, 'FINISHED', T0), (err: unknown) =>
     err instanceof MlflowApiError && err.status === 404 && err.errorCode === 'RESOURCE_DOES_NOT_EXIST');
+  // every client error is one of the error table's: a rejection exits 1, unavailable/auth exit 2
+  const rejected = await t.logParams(ref, { lr: '0.25' }).catch((e: unknown) => e);
+  assert.ok(rejected instanceof RunSweepError && rejected.kind === 'server-rejected' && rejected.exitCode === 1);
 }));
 
 test('the fake server rejects what MLflow rejects: unknown fields, wrong types, a metric without a value', () => withServer(async (s) => {
@@ -119,7 +123,11 @@ test('the fake server rejects what MLflow rejects: unknown fields, wrong types, 
   assert.equal((await post('runs/log-batch', { run_id: runId, metrics: [{ key: 'm', value: null, timestamp: T0, step: 0 }] })).status, 400);
   assert.equal((await post('runs/log-batch', { run_id: runId, metrics: [{ key: 'm', value: 1, timestamp: T0, step: 0.5 }] })).status, 400);
   assert.equal((await post('runs/update', { run_id: runId, status: 'DONE' })).status, 400);
-  assert.equal((await fetch(`${s.uri}/api/2.0/mlflow/runs/create`)).status, 404);
+  // a known endpoint with the wrong method: Flask's HTML 405, as MLflow's app answers
+  const wrongMethod = await fetch(`${s.uri}/api/2.0/mlflow/runs/create`);
+  assert.equal(wrongMethod.status, 405);
+  assert.match(await wrongMethod.text(), /<title>405 Method Not Allowed<\/title>/);
+  assert.equal((await fetch(`${s.uri}/api/2.0/mlflow/runs/nonesuch`, { method: 'POST' })).status, 404);
 }));
 
 test('batching: 2500 metrics go in 3 requests; 250 params in 3; a 1 MB body is split; nothing dropped', () => withServer(async (s) => {
@@ -146,10 +154,82 @@ test('auth: the Bearer token is sent, and never appears in an error', () => with
   await t.experiment('auth');
   assert.ok(s.requests.every((r) => r.authorization === `Bearer ${token}`));
   const wrong = new RestTracker(s.uri, { ...FAST, env: { MLFLOW_TRACKING_USERNAME: 'ann', MLFLOW_TRACKING_PASSWORD: 'pa55word-xyz' } });
+  const before = s.requests.length;
   const err = await wrong.experiment('auth').catch((e: unknown) => e as Error);
-  assert.ok(err instanceof MlflowApiError && err.status === 401);
+  // MLflow's basic-auth app answers 401 in plain text; it is not retried, and it is a 'tracking' error (exit 2)
+  assert.ok(err instanceof MlflowApiError && err.status === 401 && err.isAuth && err.kind === 'tracking', String(err));
+  assert.equal(s.requests.length, before + 1);
+  assert.match(err.message, /You are not authenticated/);
+  assert.match(err.message, /MLFLOW_TRACKING_USERNAME/);
   assert.equal(s.requests.at(-1)!.authorization, `Basic ${Buffer.from('ann:pa55word-xyz').toString('base64')}`);
   assert.ok(!err.message.includes('pa55word-xyz') && !err.message.includes(Buffer.from('ann:pa55word-xyz').toString('base64')));
+}));
+
+test('credentials in the URI become Basic auth, are sent to no URL, and the location shows them redacted', () => withServer(async (s) => {
+  const uri = s.uri.replace('http://', 'http://bob:s%40cret-pw@');
+  s.requiredAuth = `Basic ${Buffer.from('bob:s@cret-pw').toString('base64')}`;
+  const t = new RestTracker(uri, { ...FAST });
+  await t.experiment('creds');
+  assert.equal(t.location, s.uri.replace('http://', 'http://***@'));
+  assert.ok(s.requests.every((r) => !`${r.path}${r.query}`.includes('cret')));
+}));
+
+test('aborting the client signal stops a request and its retries at once', () => withServer(async (s) => {
+  s.setMode('hang');
+  const controller = new AbortController();
+  const t = new RestTracker(s.uri, { retry: { attempts: 5, baseDelayMs: 1000, maxDelayMs: 1000 }, timeoutMs: 60_000, env: {}, signal: controller.signal });
+  const pending = t.experiment('e');
+  setTimeout(() => controller.abort(), 50);
+  const started = performance.now();
+  await assert.rejects(pending, RequestAbortedError);
+  assert.ok(performance.now() - started < 500, 'stopped without waiting for the timeout or a retry');
+
+  // aborted while waiting to retry (a 429 whose Retry-After is 2 s)
+  s.setMode('rate-limited', { retryAfterSeconds: 2 });
+  const backingOff = new AbortController();
+  const client = new RestClient(s.uri, { retry: { attempts: 5, baseDelayMs: 2000, maxDelayMs: 2000 }, timeoutMs: 5000, env: {}, signal: backingOff.signal });
+  const retrying = client.get('experiments/get-by-name', { experiment_name: 'x' });
+  const before = s.requests.length;
+  await new Promise((r) => setTimeout(r, 100));
+  const abortedAt = performance.now();
+  backingOff.abort();
+  await assert.rejects(retrying, RequestAbortedError);
+  assert.ok(performance.now() - abortedAt < 100, 'the backoff was cut short');
+  assert.ok(s.requests.length - before <= 1, 'no retry after the abort');
+}));
+
+test('429 is retried no sooner than its Retry-After; unavailable after the last try', () => withServer(async (s) => {
+  s.setMode('rate-limited', { retryAfterSeconds: 1 });
+  const client = new RestClient(s.uri, { retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5000 }, timeoutMs: 2000, env: {} });
+  const started = performance.now();
+  const err = await client.get('experiments/get-by-name', { experiment_name: 'x' }).catch((e: unknown) => e);
+  assert.ok(err instanceof MlflowUnavailableError && /429/.test(err.message), String(err));
+  assert.ok(performance.now() - started >= 950, 'waited for Retry-After');
+  assert.equal(s.requests.length, 2);
+}));
+
+test('a proxy\'s HTML 502 reads as one line, not a page', () => withServer(async (s) => {
+  s.setMode('bad-gateway');
+  const client = new RestClient(s.uri, { retry: { attempts: 1 }, timeoutMs: 2000, env: {} });
+  const err = await client.get('experiments/get-by-name', { experiment_name: 'x' }).catch((e: unknown) => e as Error);
+  assert.ok(err instanceof MlflowUnavailableError);
+  assert.match(err.message, /502 Bad Gateway \(an HTML page: 502 Bad Gateway\)/);
+  assert.doesNotMatch(err.message, /<|\n/);
+}));
+
+test('the artifact proxy lists a run\'s files with their sizes, directory by directory', () => withServer(async (s) => {
+  const t = new RestTracker(s.uri, FAST);
+  const exp = await t.experiment('e');
+  const ref = await t.createRun(exp, { runName: 'r', startTime: T0, tags: {}, params: {} });
+  assert.deepEqual([...await t.api.listArtifactSizes(t.artifactUri(ref))], []);
+  await t.logArtifact(ref, 'config.yaml', 'a: 1\n');
+  await t.logArtifact(ref, 'model/weights.bin', new Uint8Array(10));
+  await t.logArtifact(ref, 'model/deep/x.txt', 'xyz');
+  assert.deepEqual(new Map([...await t.api.listArtifactSizes(t.artifactUri(ref))]), new Map([
+    ['config.yaml', 5], ['model/deep/x.txt', 3], ['model/weights.bin', 10],
+  ]));
+  const listed = s.requests.filter((r) => r.path === '/api/2.0/mlflow-artifacts/artifacts').map((r) => new URLSearchParams(r.query).get('path'));
+  assert.deepEqual(listed.slice(-3), [`${exp}/${ref.runId}/artifacts`, `${exp}/${ref.runId}/artifacts/model`, `${exp}/${ref.runId}/artifacts/model/deep`]);
 }));
 
 test('connection refused: bounded retries, then MlflowUnavailableError', async () => {
@@ -157,4 +237,30 @@ test('connection refused: bounded retries, then MlflowUnavailableError', async (
   await s.stop();
   const t = new RestTracker(s.uri, FAST);
   await assert.rejects(t.experiment('e'), (err: unknown) => err instanceof MlflowUnavailableError && /ECONNREFUSED/.test(err.message));
+});
+
+test('a 4xx that is not JSON (a proxy\'s HTML 413, a 405) is rejected with the page\'s title as its message', () => withServer(async (s) => {
+  s.setMode('method-not-allowed');
+  const client = new RestClient(s.uri, { retry: { attempts: 3 }, timeoutMs: 2000, env: {} });
+  const err = await client.post('runs/create', { experiment_id: '0' }).catch((e: unknown) => e);
+  assert.ok(err instanceof MlflowApiError && err.kind === 'server-rejected', String(err));
+  assert.equal(err.message, 'MLflow runs/create failed: 405 HTTP_405: 405 Method Not Allowed');
+  assert.equal(s.requests.length, 1, 'a 4xx is not retried');
+}));
+
+test('anySignal works without AbortSignal.any (Node 20.0-20.2)', () => {
+  const saved = AbortSignal.any;
+  try {
+    (AbortSignal as { any?: unknown }).any = undefined;
+    const a = new AbortController();
+    const b = new AbortController();
+    const both = anySignal(a.signal, b.signal);
+    assert.equal(both.aborted, false);
+    b.abort('stop');
+    assert.equal(both.aborted, true);
+    assert.equal(both.reason, 'stop');
+    assert.equal(anySignal(AbortSignal.abort('x'), a.signal).aborted, true);
+  } finally {
+    AbortSignal.any = saved;
+  }
 });

@@ -2,8 +2,10 @@
 // MLflow's REST API reference (2.x): int64 fields are JSON numbers, doubles that are not finite
 // travel as the strings proto3 JSON uses ("NaN", "Infinity", "-Infinity").
 import { randomUUID } from 'node:crypto';
-import { TrackingError, type MetricPoint, type RunStatus } from './tracker.js';
+import { RunSweepError } from '../errors.js';
+import type { MetricPoint, RunStatus } from './tracker.js';
 import { MlflowApiError, RestClient } from './rest-client.js';
+import { redactUri } from './secrets.js';
 import { CREATE_TOKEN_TAG } from './run-tags.js';
 
 export interface KeyValue { key: string; value: string }
@@ -185,18 +187,46 @@ export class MlflowApi {
 
   /** upload through the server's artifact proxy: artifact_uri mlflow-artifacts:/<exp>/<run>/artifacts */
   async uploadArtifact(artifactUri: string, artifactPath: string, content: Uint8Array): Promise<void> {
-    const m = artifactUri.match(/^mlflow-artifacts:(?:\/\/[^/]*)?\/(.*)$/);
-    if (!m) {
-      throw new TrackingError(`the server stores this run's artifacts at '${artifactUri}', which run-sweep cannot write; ` +
-        'start the MLflow server with artifact proxying (--serve-artifacts, the default since MLflow 2.0)');
-    }
-    await this.client.putArtifact(`${m[1]!.replace(/\/+$/, '')}/${artifactPath}`, content);
+    await this.client.putArtifact(`${proxiedRoot(artifactUri)}/${artifactPath}`, content);
   }
+
+  /**
+   * Every file under a run's artifact root with its size, through the artifact proxy's list
+   * endpoint (GET /api/2.0/mlflow-artifacts/artifacts?path=..., one directory level per request,
+   * entries named by their basename): '/'-separated path relative to the root → bytes.
+   */
+  async listArtifactSizes(artifactUri: string): Promise<Map<string, number>> {
+    const root = proxiedRoot(artifactUri);
+    const out = new Map<string, number>();
+    const walk = async (rel: string): Promise<void> => {
+      const r = await this.client.listArtifacts<{ files?: ApiFileInfo[] }>(rel ? `${root}/${rel}` : root);
+      for (const f of r.files ?? []) {
+        const name = f.path.split('/').pop()!;
+        const child = rel ? `${rel}/${name}` : name;
+        if (f.is_dir) await walk(child);
+        else out.set(child, Number(f.file_size ?? -1));
+      }
+    };
+    await walk('');
+    return out;
+  }
+}
+
+export interface ApiFileInfo { path: string; is_dir?: boolean; file_size?: number | string }
+
+/** mlflow-artifacts:/<exp>/<run>/artifacts → <exp>/<run>/artifacts, the artifact proxy's path */
+function proxiedRoot(artifactUri: string): string {
+  const m = artifactUri.match(/^mlflow-artifacts:(?:\/\/[^/]*)?\/(.*)$/);
+  if (!m) {
+    throw new RunSweepError('tracking', `the server stores run artifacts at '${redactUri(artifactUri)}', which run-sweep cannot write; ` +
+      'start the MLflow server with artifact proxying (--serve-artifacts, the default since MLflow 2.0)');
+  }
+  return m[1]!.replace(/\/+$/, '');
 }
 
 function activeExperimentId(e: ApiExperiment): string {
   if (e.lifecycle_stage === 'deleted') {
-    throw new TrackingError(`experiment '${e.name}' is deleted on the server; restore it or choose another name`);
+    throw new RunSweepError('tracking', `experiment '${e.name}' is deleted on the server; restore it or choose another name`);
   }
   return e.experiment_id;
 }

@@ -1,4 +1,5 @@
-// The server sink: the Tracker interface over an MLflow tracking server's REST API.
+// The server sink: the Tracker interface over an MLflow tracking server's REST API. Every call
+// waits for the server; MirroredTracker is what feeds it from a background queue.
 import type { FinishedTrial, MetricPoint, NewRun, RunRef, RunStatus, Tracker } from './tracker.js';
 import { validateArtifactPath, validateEntries, validateKey } from './keys.js';
 import { MlflowApi, fromApiValue, type ApiRun } from './mlflow-api.js';
@@ -6,6 +7,7 @@ import { RestClient, type RestClientOptions } from './rest-client.js';
 import { OWNER_TAG, TRIAL_ID_TAG, USER_TAG, isAbandoned, runTags } from './run-tags.js';
 
 export class RestTracker implements Tracker {
+  /** the server's URI with credentials redacted */
   readonly location: string;
   readonly api: MlflowApi;
   private readonly artifactUris = new Map<string, string>();
@@ -14,7 +16,7 @@ export class RestTracker implements Tracker {
   constructor(uri: string, opts: RestClientOptions & { now?: () => number } = {}) {
     const client = new RestClient(uri, opts);
     this.api = new MlflowApi(client);
-    this.location = client.baseUrl;
+    this.location = client.location;
     this.now = opts.now ?? Date.now;
   }
 
@@ -56,9 +58,14 @@ export class RestTracker implements Tracker {
     else if (entries.length > 1) await this.api.logBatch(run.runId, { tags });
   }
 
+  /** the run's artifact_uri as the server gave it, or MLflow's default for a proxied store */
+  artifactUri(run: RunRef): string {
+    return this.artifactUris.get(run.runId) ?? `mlflow-artifacts:/${run.experimentId}/${run.runId}/artifacts`;
+  }
+
   async logArtifact(run: RunRef, path: string, content: string | Uint8Array): Promise<void> {
     validateArtifactPath(path);
-    const uri = this.artifactUris.get(run.runId) ?? `mlflow-artifacts:/${run.experimentId}/${run.runId}/artifacts`;
+    const uri = this.artifactUri(run);
     await this.api.uploadArtifact(uri, path, typeof content === 'string' ? Buffer.from(content) : content);
   }
 

@@ -2,7 +2,10 @@
 // parent run and one child run per trial attempt, their params, metrics, tags and artifacts.
 // The scheduler only hands over typed events (src/scheduler/events.ts) and asks the Ledger
 // questions; everything MLflow-named lives here and in the rest of src/track/.
+import path from 'node:path';
 import { stringify } from 'yaml';
+import { bestConfiguration, summarizeConfigurations } from '../check/replicates.js';
+import { corpusIdentity } from '../plan/corpus-identity.js';
 import { flattenConfig } from '../config/paths.js';
 import type { ExperimentConfig } from '../config/types.js';
 import type { Trial } from '../plan/expand.js';
@@ -17,6 +20,9 @@ import type { MetricPoint, NewRun, RunRef, Tracker } from './tracker.js';
 /** Tags run-sweep sets (beside MLflow's own, which run-tags.ts names). */
 export const ROLE_TAG = 'run_sweep.role';
 export const BEST_TRIAL_TAG = 'run_sweep.best_trial_id';
+/** the best configuration (trials differing only by seed): its id (trial id without the seed) and label */
+export const BEST_CONFIG_TAG = 'run_sweep.best_config_id';
+export const BEST_CONFIG_LABEL_TAG = 'run_sweep.best_config_label';
 export const SEES_FUTURE_TAG = 'run_sweep.sees_future';
 export const FAILURE_TAG = 'run_sweep.failure';
 export const ATTEMPT_TAG = 'run_sweep.attempt';
@@ -188,7 +194,7 @@ export class SweepRecorder implements Ledger {
         ...(attempt > 1 ? { [ATTEMPT_TAG]: String(attempt) } : {}),
         ...(trial.config.model.bidirectional ? { [SEES_FUTURE_TAG]: 'true' } : {}),
       },
-      params: { ...flattenConfig(trial.config), [VERSION_PARAM]: this.o.version },
+      params: { ...runParams(trial.config), [VERSION_PARAM]: this.o.version },
     };
   }
 
@@ -197,7 +203,7 @@ export class SweepRecorder implements Ledger {
     const swept = new Set(Object.keys(trials[0]?.varying ?? {}));
     const { sweep, ...base } = config;
     // Only values every trial shares: a swept key's base value would make filters match the parent.
-    const params = Object.fromEntries(Object.entries(flattenConfig(base)).filter(([k]) => !swept.has(k)));
+    const params = Object.fromEntries(Object.entries(runParams(base)).filter(([k]) => !swept.has(k)));
     const grid = [...swept].map((k) => `${k}×${new Set(trials.map((t) => JSON.stringify(t.varying[k]))).size}`).join(', ');
     const stamp = new Date(time).toISOString().slice(0, 19).replace('T', ' ');
     return {
@@ -233,8 +239,34 @@ export class SweepRecorder implements Ledger {
       ]);
       await this.o.tracker.setTags(this.parent, { [BEST_TRIAL_TAG]: best.trial.id });
     }
+    await this.recordConfigurations(event.time);
     const status = event.exitCode === 130 || event.exitCode === 143 ? 'KILLED' : event.exitCode === 0 ? 'FINISHED' : 'FAILED';
     await this.o.tracker.endRun(this.parent, status, event.time);
+  }
+
+  /**
+   * The configurations' figures (seeds as replicates): the best configuration by mean validation
+   * perplexity, its mean, its sample standard deviation over seeds (n−1; not logged when n = 1,
+   * where it is undefined) and n, the seeds it is over. The best seed alone is never the
+   * configuration's figure: best_val_perplexity above is the best trial's, kept for old readers.
+   */
+  private async recordConfigurations(time: number): Promise<void> {
+    const identity = corpusIdentity(path.dirname(this.o.file));
+    const configs = summarizeConfigurations(this.outcomes, identity);
+    const best = bestConfiguration(configs);
+    if (!best) return;
+    const points: MetricPoint[] = [];
+    const add = (key: string, value: number): void => {
+      if (Number.isFinite(value)) points.push({ key, value, step: 0, timestamp: time });
+    };
+    for (const [name, figure] of [['val_perplexity', 'valPerplexity'], ['train_perplexity', 'trainPerplexity'], ['tokens_per_second', 'tokensPerSecond']] as const) {
+      add(`best_config_${name}_mean`, best.figures[figure].mean);
+      add(`best_config_${name}_std`, best.figures[figure].std);
+    }
+    add('best_config_seeds', best.scored.length);
+    add('configurations', configs.length);
+    await this.o.tracker.logMetrics(this.parent!, points);
+    await this.o.tracker.setTags(this.parent!, { [BEST_CONFIG_TAG]: best.id, [BEST_CONFIG_LABEL_TAG]: best.label.slice(0, 5000) });
   }
 
   private outcome(trialId: string, status: TrialReport['status'], figures: TrialFigures, degenerate = false): void {
@@ -252,6 +284,11 @@ export class SweepRecorder implements Ledger {
     if (!run) throw new Error(`trial ${trialId} has no run: it has not started`);
     return run;
   }
+}
+
+/** A trial's config as run params: `check.*` is left out, since it says how `run-sweep check` judges a sweep, not what was trained. */
+function runParams(config: object): Record<string, string> {
+  return Object.fromEntries(Object.entries(flattenConfig(config)).filter(([k]) => !k.startsWith('check.')));
 }
 
 /** A finished run's figures: the trial metrics, or for runs recorded before they existed, the last epoch's perplexities (and no speed, rather than one epoch's). */

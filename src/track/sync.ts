@@ -1,9 +1,14 @@
 // `run-sweep sync`: replays runs of a local file store that a tracking server lacks. A server run
-// copies a local run when it carries run_sweep.local_run_id (the mirror and sync both set it), so a
-// second sync finds everything and uploads nothing. A server run that a failure left incomplete is
-// completed: missing params, tags and metric points, the artifacts, then status and end time.
+// copies a local run when it carries run_sweep.local_run_id (the mirror and sync both set it).
+// Each local run is one of:
+// - uploaded: new on the server (created, then everything logged);
+// - updated: already there but incomplete (a mirror that gave up, a run still RUNNING when last
+//   synced): only what the server lacks is sent — params, changed tags, metric points it does not
+//   hold, artifacts it lacks or holds at another size (its artifact proxy's list), status and end;
+// - unchanged: nothing to send. A second sync of unchanged runs, RUNNING ones included, only reads.
 import fs from 'node:fs';
 import path from 'node:path';
+import { RunSweepError } from '../errors.js';
 import { MlflowApi, fromApiValue, type ApiMetric, type ApiRun } from './mlflow-api.js';
 import { RestTracker, tagsOf } from './mlflow-rest.js';
 import type { RestClientOptions } from './rest-client.js';
@@ -12,24 +17,36 @@ import {
   listExperiments, listFiles, listRuns, readKeyValues, readMetricHistories, type StoredRun,
 } from './store-reader.js';
 import { storeDirFromUri } from './file-store.js';
-import { TrackingError } from './tracker.js';
+
+export type SyncOutcome = 'uploaded' | 'updated' | 'unchanged';
 
 export interface SyncOptions extends RestClientOptions {
   cwd?: string;
-  /** one line per run uploaded, for the console */
-  onRun?: (line: string) => void;
+  /**
+   * One line per run uploaded or updated, for the console, e.g. `uploaded sweep/cell=gru seed=0
+   * (3f2a...)` or `updated sweep/cell=gru seed=0 (3f2a...): 2 metric point(s), 1 artifact(s), status
+   * FINISHED`. Unchanged runs get no line.
+   */
+  onRun?: (line: string, outcome: SyncOutcome) => void;
 }
 
 export interface SyncResult {
-  runsUploaded: number;
-  runsSkipped: number;
+  /** runs new on the server */
+  uploaded: number;
+  /** runs that were on the server, incomplete, and are complete now */
+  updated: number;
+  /** runs the server already held whole: nothing was sent */
+  unchanged: number;
+  /** the server, credentials redacted: for the summary line */
+  location: string;
 }
 
 export async function syncStore(fromDir: string, to: RestTracker | string, opts: SyncOptions = {}): Promise<SyncResult> {
   const root = storeDirFromUri(fromDir, opts.cwd ?? process.cwd());
-  if (!fs.existsSync(root)) throw new TrackingError(`no local store at ${root}`);
-  const api = typeof to === 'string' ? new RestTracker(to, opts).api : to.api;
-  const result: SyncResult = { runsUploaded: 0, runsSkipped: 0 };
+  if (!fs.existsSync(root)) throw new RunSweepError('store', `no local store at ${root}`);
+  const tracker = typeof to === 'string' ? new RestTracker(to, opts) : to;
+  const api = tracker.api;
+  const counts: Record<SyncOutcome, number> = { uploaded: 0, updated: 0, unchanged: 0 };
   for (const exp of listExperiments(root)) {
     const runs = listRuns(exp).filter((r) => r.lifecycleStage === 'active');
     if (runs.length === 0) continue;
@@ -40,16 +57,16 @@ export async function syncStore(fromDir: string, to: RestTracker | string, opts:
     }
     const remoteIds = new Map([...onServer].map(([local, r]) => [local, r.info.run_id]));
     for (const run of parentsFirst(runs)) {
-      const uploaded = await syncRun(api, remoteExp, run, onServer.get(run.runId), remoteIds);
-      if (uploaded) {
-        result.runsUploaded++;
-        opts.onRun?.(`uploaded ${exp.name}/${run.runName} (${run.runId})`);
-      } else {
-        result.runsSkipped++;
-      }
+      const { outcome, sent } = await syncRun(api, remoteExp, run, onServer.get(run.runId), remoteIds);
+      counts[outcome]++;
+      const name = `${exp.name}/${run.runName} (${run.runId})`;
+      if (outcome === 'uploaded') opts.onRun?.(`uploaded ${name}`, outcome);
+      else if (outcome === 'updated') opts.onRun?.(`updated ${name}: ${sent.join(', ')}`, outcome);
     }
   }
-  return result;
+  return {
+    ...counts, location: tracker.location,
+  };
 }
 
 function parentsFirst(runs: StoredRun[]): StoredRun[] {
@@ -61,30 +78,33 @@ function parentsFirst(runs: StoredRun[]): StoredRun[] {
   return [...runs].sort((a, b) => depth(a.runId) - depth(b.runId) || a.startTime - b.startTime);
 }
 
-/** brings one server run up to its local copy; returns whether anything was sent */
+/** brings one server run up to its local copy; says what it did, and what it sent to an existing run */
 async function syncRun(api: MlflowApi, remoteExp: string, run: StoredRun, existing: ApiRun | undefined,
-  remoteIds: Map<string, string>): Promise<boolean> {
+  remoteIds: Map<string, string>): Promise<{ outcome: SyncOutcome; sent: string[] }> {
   const terminal = run.status !== 'RUNNING' && run.status !== 'SCHEDULED';
   // The mirror and sync both end a server run last: a matching end means everything before arrived.
-  if (existing && terminal && existing.info.status === run.status && existing.info.end_time === run.endTime) return false;
+  if (existing && terminal && existing.info.status === run.status && existing.info.end_time === run.endTime) {
+    return { outcome: 'unchanged', sent: [] };
+  }
 
   const tags = readKeyValues(run.dir, 'tags');
   const localParent = tags[PARENT_RUN_TAG];
   if (localParent !== undefined) {
     const remoteParent = remoteIds.get(localParent);
-    if (remoteParent === undefined) throw new TrackingError(`run ${run.runId}: its parent ${localParent} is not on the server`);
+    if (remoteParent === undefined) {
+      throw new RunSweepError('server-rejected', `run ${run.runId}: its parent ${localParent} is neither on the server nor in the local store`);
+    }
     tags[PARENT_RUN_TAG] = remoteParent;
   }
   tags[LOCAL_RUN_ID_TAG] = run.runId;
   const params = readKeyValues(run.dir, 'params');
   const histories = readMetricHistories(run.dir);
-  let sent = false;
+  const sent: string[] = [];
 
   let remote = existing;
   if (!remote) {
     remote = await api.createRun({ experimentId: remoteExp, runName: run.runName, startTime: run.startTime, userId: run.userId, tags });
     remoteIds.set(run.runId, remote.info.run_id);
-    sent = true;
   }
   const runId = remote.info.run_id;
   const serverTags = tagsOf(remote);
@@ -97,19 +117,31 @@ async function syncRun(api: MlflowApi, remoteExp: string, run: StoredRun, existi
     metrics.push(...points.filter((p) => !held.some((h: ApiMetric) =>
       h.step === p.step && h.timestamp === p.timestamp && Object.is(fromApiValue(h.value), p.value))));
   }
-  if (metrics.length + Object.keys(missingParams).length + Object.keys(changedTags).length > 0) {
+  const nParams = Object.keys(missingParams).length;
+  const nTags = Object.keys(changedTags).length;
+  if (metrics.length + nParams + nTags > 0) {
     await api.logBatch(runId, { metrics, params: missingParams, tags: changedTags });
-    sent = true;
+    if (metrics.length > 0) sent.push(`${metrics.length} metric point(s)`);
+    if (nParams > 0) sent.push(`${nParams} param(s)`);
+    if (nTags > 0) sent.push(`${nTags} tag(s)`);
   }
   const artifactRoot = path.join(run.dir, 'artifacts');
   const artifactUri = remote.info.artifact_uri ?? `mlflow-artifacts:/${remoteExp}/${runId}/artifacts`;
-  for (const rel of listFiles(artifactRoot)) {
-    await api.uploadArtifact(artifactUri, rel, fs.readFileSync(path.join(artifactRoot, ...rel.split('/'))));
-    sent = true;
+  const local = listFiles(artifactRoot);
+  // what the server holds, by size: a file it lacks or holds at another size is sent again
+  const held = existing && local.length > 0 ? await api.listArtifactSizes(artifactUri) : new Map<string, number>();
+  let nArtifacts = 0;
+  for (const rel of local) {
+    const file = path.join(artifactRoot, ...rel.split('/'));
+    if (held.get(rel) === fs.statSync(file).size) continue;
+    await api.uploadArtifact(artifactUri, rel, fs.readFileSync(file));
+    nArtifacts++;
   }
-  if (terminal) {
+  if (nArtifacts > 0) sent.push(`${nArtifacts} artifact(s)`);
+  if (terminal && (existing?.info.status !== run.status || existing.info.end_time !== run.endTime)) {
     await api.updateRun(runId, run.status as 'FINISHED' | 'FAILED' | 'KILLED', run.endTime ?? run.startTime);
-    sent = true;
+    sent.push(`status ${run.status}`);
   }
-  return sent;
+  if (!existing) return { outcome: 'uploaded', sent };
+  return { outcome: sent.length > 0 ? 'updated' : 'unchanged', sent };
 }

@@ -1,5 +1,6 @@
 // Where runs are recorded. The main thread talks only to this interface; the local MLflow file
 // store and the MLflow REST client are its two implementations.
+import { RunSweepError } from '../errors.js';
 
 export type RunStatus = 'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED';
 
@@ -72,6 +73,9 @@ export interface TrialClaim {
 }
 
 /** A tracking problem the user can fix (an unknown URI scheme, a missing store): no stack trace. */
-export class TrackingError extends Error {
+export class TrackingError extends RunSweepError {
   override name = 'TrackingError';
+  constructor(message: string) {
+    super('tracking', message);
+  }
 }

@@ -2,7 +2,12 @@
 // and JSON body against MLflow's REST API reference (2.x) and answers with MLflow's response and
 // error shapes ({error_code, message}). It is stricter than MLflow in one way, on purpose: unknown
 // body fields are a 400 (MLflow ignores them, which would hide a misspelt field in our client).
-// Failures can be injected: 503s, answers applied-then-lost, slow answers, a closed port.
+// A known endpoint called with the wrong method gets werkzeug's HTML 405, as from MLflow's Flask app.
+// Failures can be injected: 503s, answers applied-then-lost, slow answers, a closed port, and
+// switchable modes (setMode) that answer every request as a real deployment can: hung, MLflow's
+// basic-auth app's plain-text 401 and 403, a proxy's 405, 429 with Retry-After and HTML 502,
+// MLflow's JSON 500, an HTML page with 200; rejectParam() makes log-batch refuse one param with
+// 400 INVALID_PARAMETER_VALUE, and paramValueLimit = 500 acts as an MLflow older than 2.x's 6000.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -27,6 +32,10 @@ const STATUS_HTTP: Record<string, number> = { ENDPOINT_NOT_FOUND: 404, INVALID_P
 class ApiError extends Error {
   constructor(readonly code: string, message: string) { super(message); }
 }
+/** a known route called with another method: Flask answers werkzeug's HTML 405 */
+class MethodNotAllowed extends Error {
+  constructor(readonly allow: string) { super('405'); }
+}
 const invalid = (msg: string): ApiError => new ApiError('INVALID_PARAMETER_VALUE', msg);
 
 export interface FakeMetric { key: string; value: number; timestamp: number; step: number }
@@ -39,7 +48,27 @@ export interface FakeRun {
   artifacts: Map<string, Buffer>;
 }
 export interface FakeExperiment { experiment_id: string; name: string; artifact_location: string; lifecycle_stage: string; creation_time: number; last_update_time: number }
-export interface RecordedRequest { method: string; path: string; authorization?: string; body: unknown }
+export interface RecordedRequest { method: string; path: string; query: string; authorization?: string; body: unknown }
+
+/**
+ * How the server answers every request while a mode is set (setMode), each as a real deployment does:
+ * - hang: the connection is accepted and never answered (a stuck server or proxy)
+ * - unauthorized / forbidden: MLflow's basic-auth app (`mlflow server --app-name basic-auth`):
+ *   401 plain text with `WWW-Authenticate: Basic realm="mlflow"`, 403 "Permission denied"
+ * - method-not-allowed: 405, werkzeug's HTML page (a proxy or app refusing the method)
+ * - rate-limited: 429 from a proxy, with Retry-After (seconds)
+ * - bad-gateway: a proxy's HTML 502 (nginx, the MLflow process behind it down)
+ * - internal-error: 500 with MLflow's JSON error (INTERNAL_ERROR, e.g. its database failing)
+ * - html: 200 with an HTML page (the URI points at a web page, not MLflow's API)
+ */
+export type FakeMode = 'hang' | 'unauthorized' | 'forbidden' | 'method-not-allowed' | 'rate-limited' | 'bad-gateway' | 'internal-error' | 'html';
+
+const WERKZEUG_405 = '<!doctype html>\n<html lang=en>\n<title>405 Method Not Allowed</title>\n<h1>Method Not Allowed</h1>\n' +
+  '<p>The method is not allowed for the requested URL.</p>\n';
+const NGINX = (code: number, text: string): string =>
+  `<html>\r\n<head><title>${code} ${text}</title></head>\r\n<body>\r\n<center><h1>${code} ${text}</h1></center>\r\n` +
+  '<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+const BASIC_AUTH_401 = 'You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow on how to authenticate.';
 
 function checkType(name: string, v: unknown, type: FieldType): void {
   const bad = (): never => { throw invalid(`Invalid value ${JSON.stringify(v)} for parameter '${name}' supplied.`); };
@@ -111,9 +140,15 @@ export class FakeMlflowServer {
   readonly experiments = new Map<string, FakeExperiment>();
   readonly runs = new Map<string, FakeRun>();
   readonly requests: RecordedRequest[] = [];
-  /** the Authorization header required, if any */
+  /** the Authorization header required, if any: others get MLflow basic-auth's plain-text 401 */
   requiredAuth: string | undefined;
+  /** MLflow 2.x takes param values up to 6000 characters; older servers 500 */
+  paramValueLimit = 6000;
   private failures: Array<{ kind: 'fail' | 'apply-then-fail' | 'slow'; status?: number; ms?: number }> = [];
+  private mode: FakeMode | null = null;
+  private retryAfterSeconds = 1;
+  private readonly rejectedParams = new Map<string, string>();
+  private readonly hung: http.ServerResponse[] = [];
   private server: http.Server | undefined;
   private nextExperimentId = 1;
   port = 0;
@@ -144,9 +179,33 @@ export class FakeMlflowServer {
     for (let i = 0; i < n; i++) this.failures.push({ kind: 'fail', status });
   }
 
-  /** drops every injected failure not yet used */
+  /** drops every injected failure not yet used, leaves any mode, and drops hung connections */
   heal(): void {
     this.failures = [];
+    this.mode = null;
+    this.rejectedParams.clear();
+    for (const res of this.hung.splice(0)) res.socket?.destroy();
+  }
+
+  /** hung requests whose client is still connected (a client that aborts closes its connection) */
+  get hungConnections(): number {
+    return this.hung.filter((res) => !res.socket?.destroyed).length;
+  }
+
+  /** answers every later request as `mode` says (see FakeMode) until heal() or setMode(null) */
+  setMode(mode: FakeMode | null, opts: { retryAfterSeconds?: number } = {}): void {
+    this.mode = mode;
+    this.retryAfterSeconds = opts.retryAfterSeconds ?? 1;
+  }
+
+  /** log-batch requests carrying this param are refused with 400 INVALID_PARAMETER_VALUE, nothing applied */
+  rejectParam(key: string, message = `Invalid value for param '${key}': rejected by the server's policy`): void {
+    this.rejectedParams.set(key, message);
+  }
+
+  /** requests that change something (not GET, not runs/search) since request number `from` */
+  writesSince(from: number): RecordedRequest[] {
+    return this.requests.slice(from).filter((r) => r.method !== 'GET' && r.path !== '/api/2.0/mlflow/runs/search');
   }
 
   /** the next n requests are applied, then answered 503 (the answer was lost) */
@@ -174,12 +233,52 @@ export class FakeMlflowServer {
     const raw = Buffer.concat(chunks);
     const url = new URL(req.url ?? '/', 'http://x');
     const send = (status: number, body: unknown): void => {
+      if (body instanceof Buffer) {
+        res.writeHead(status, { 'content-type': 'application/octet-stream' });
+        res.end(body);
+        return;
+      }
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    const sendText = (status: number, text: string, headers: Record<string, string> = {}): void => {
+      res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', ...headers });
+      res.end(text);
+    };
     const isJson = req.headers['content-type'] === 'application/json';
-    this.requests.push({ method: req.method ?? '', path: url.pathname, authorization: req.headers.authorization,
-      body: isJson && raw.length > 0 ? JSON.parse(raw.toString('utf8')) : undefined });
+    let parsed: unknown;
+    try {
+      parsed = isJson && raw.length > 0 ? JSON.parse(raw.toString('utf8')) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    this.requests.push({ method: req.method ?? '', path: url.pathname, query: url.search, authorization: req.headers.authorization, body: parsed });
+    switch (this.mode) {
+      case 'hang':
+        this.hung.push(res);
+        return;
+      case 'unauthorized':
+        return sendText(401, BASIC_AUTH_401, { 'www-authenticate': 'Basic realm="mlflow"' });
+      case 'forbidden':
+        return sendText(403, 'Permission denied');
+      case 'method-not-allowed':
+        return sendText(405, WERKZEUG_405, { allow: 'OPTIONS' });
+      case 'rate-limited':
+        return sendText(429, NGINX(429, 'Too Many Requests'), { 'retry-after': String(this.retryAfterSeconds) });
+      case 'bad-gateway':
+        return sendText(502, NGINX(502, 'Bad Gateway'));
+      case 'internal-error':
+        return send(500, { error_code: 'INTERNAL_ERROR', message: '(sqlite3.OperationalError) database is locked' });
+      case 'html':
+        return sendText(200, '<!doctype html><html lang="en"><head><meta charset="utf-8"/><title>MLflow</title></head>' +
+          '<body><noscript>You need to enable JavaScript to run this app.</noscript><div id="root"></div></body></html>');
+      case null:
+        break;
+    }
+    // MLflow's basic-auth app answers before any handler, in plain text
+    if (this.requiredAuth !== undefined && req.headers.authorization !== this.requiredAuth) {
+      return sendText(401, BASIC_AUTH_401, { 'www-authenticate': 'Basic realm="mlflow"' });
+    }
     const failure = this.failures.shift();
     if (failure?.kind === 'slow') await new Promise((r) => setTimeout(r, failure.ms));
     if (failure?.kind === 'fail') {
@@ -189,11 +288,9 @@ export class FakeMlflowServer {
     let status = 200;
     let answer: unknown;
     try {
-      if (this.requiredAuth !== undefined && req.headers.authorization !== this.requiredAuth) {
-        throw new ApiError('UNAUTHENTICATED', 'You are not authenticated.');
-      }
       answer = this.route(req.method ?? '', url, raw, isJson);
     } catch (err) {
+      if (err instanceof MethodNotAllowed) return sendText(405, WERKZEUG_405, { allow: err.allow });
       if (!(err instanceof ApiError)) throw err;
       status = STATUS_HTTP[err.code] ?? 400;
       answer = { error_code: err.code, message: err.message };
@@ -204,24 +301,38 @@ export class FakeMlflowServer {
 
   private route(method: string, url: URL, raw: Buffer, isJson: boolean): unknown {
     const artifactPrefix = '/api/2.0/mlflow-artifacts/artifacts/';
+    // GET /api/2.0/mlflow-artifacts/artifacts?path=P lists one level, each entry named by its basename
+    if (url.pathname === artifactPrefix.slice(0, -1)) {
+      if (method !== 'GET') throw new MethodNotAllowed('GET, HEAD, OPTIONS');
+      for (const k of url.searchParams.keys()) if (k !== 'path') throw invalid(`Unknown parameter '${k}'`);
+      return this.listArtifacts(url.searchParams.get('path') ?? '');
+    }
     if (url.pathname.startsWith(artifactPrefix)) {
-      if (method !== 'PUT') throw new ApiError('ENDPOINT_NOT_FOUND', `${method} not allowed`);
+      if (method !== 'PUT' && method !== 'GET' && method !== 'DELETE') throw new MethodNotAllowed('DELETE, GET, HEAD, OPTIONS, PUT');
       const rel = url.pathname.slice(artifactPrefix.length).split('/').map(decodeURIComponent);
       const run = this.runs.get(rel[1] ?? '');
       if (!run || `${rel[0]}` !== run.info.experiment_id || rel[2] !== 'artifacts' || rel.length < 4) {
         throw invalid(`artifact path ${url.pathname} is not under a run's artifact root`);
       }
       if (rel.some((s) => s === '..' || s === '')) throw invalid('Invalid path');
-      run.artifacts.set(rel.slice(3).join('/'), raw);
+      const key = rel.slice(3).join('/');
+      if (method === 'GET') {
+        const data = run.artifacts.get(key);
+        if (!data) throw new ApiError('RESOURCE_DOES_NOT_EXIST', `File ${key} does not exist`);
+        return data;
+      }
+      if (method === 'DELETE') run.artifacts.delete(key);
+      else run.artifacts.set(key, raw);
       return {};
     }
     const endpoint = url.pathname.replace(/^\/api\/2\.0\/mlflow\//, '');
     if (GET_PARAMS[endpoint]) {
-      if (method !== 'GET') throw new ApiError('ENDPOINT_NOT_FOUND', `${method} not allowed for ${endpoint}`);
+      if (method !== 'GET') throw new MethodNotAllowed('GET, HEAD, OPTIONS');
       for (const k of url.searchParams.keys()) if (!GET_PARAMS[endpoint]!.includes(k)) throw invalid(`Unknown parameter '${k}'`);
       return this.get(endpoint, url.searchParams);
     }
-    if (!SCHEMAS[endpoint] || method !== 'POST') throw new ApiError('ENDPOINT_NOT_FOUND', `No endpoint ${method} ${url.pathname}`);
+    if (SCHEMAS[endpoint] && method !== 'POST') throw new MethodNotAllowed('OPTIONS, POST');
+    if (!SCHEMAS[endpoint]) throw new ApiError('ENDPOINT_NOT_FOUND', `No endpoint ${method} ${url.pathname}`);
     if (!isJson) throw invalid('Content-Type must be application/json');
     if (raw.length > 1_000_000 && endpoint === 'runs/log-batch') throw invalid(`Batched logging API requests must be at most 1000000 bytes, got ${raw.length}`);
     let body: unknown;
@@ -231,6 +342,25 @@ export class FakeMlflowServer {
       throw new ApiError('MALFORMED_REQUEST', 'Malformed JSON');
     }
     return this.post(endpoint, validateBody(endpoint, body));
+  }
+
+  /** what MLflow's artifact proxy lists for a path relative to its root: <exp>/<run>/artifacts[/sub] */
+  private listArtifacts(p: string): unknown {
+    const parts = p.split('/').filter((x) => x !== '');
+    if (parts.includes('..')) throw invalid('Invalid path');
+    const run = this.runs.get(parts[1] ?? '');
+    // a directory that does not exist lists as empty, as MLflow's local artifact repository does
+    if (!run || parts[0] !== run.info.experiment_id || parts[2] !== 'artifacts') return {};
+    const prefix = parts.slice(3).join('/');
+    const entries = new Map<string, { path: string; is_dir: boolean; file_size?: number }>();
+    for (const [key, data] of run.artifacts) {
+      if (prefix !== '' && !key.startsWith(`${prefix}/`)) continue;
+      const rest = prefix === '' ? key : key.slice(prefix.length + 1);
+      const [head, ...tail] = rest.split('/');
+      entries.set(head!, tail.length > 0 ? { path: head!, is_dir: true } : { path: head!, is_dir: false, file_size: data.length });
+    }
+    const files = [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+    return files.length > 0 ? { files } : {};
   }
 
   private get(endpoint: string, q: URLSearchParams): unknown {
@@ -304,7 +434,11 @@ export class FakeMlflowServer {
         if (tags.length > 100) throw invalid(`A batch logging request can contain at most 100 tags. Got ${tags.length} tags.`);
         if (metrics.length + params.length + tags.length > 1000) throw invalid('A batch logging request can contain at most 1000 metrics, params, and tags.');
         for (const p of params) {
-          if ((p.value ?? '').length > 6000) throw invalid(`Param value '${p.key}' had length ${(p.value ?? '').length}, which exceeded length limit of 6000`);
+          const rejected = this.rejectedParams.get(p.key);
+          if (rejected !== undefined) throw invalid(rejected);
+          if ((p.value ?? '').length > this.paramValueLimit) {
+            throw invalid(`Param value '${(p.value ?? '').slice(0, 20)}...' had length ${(p.value ?? '').length}, which exceeded length limit of ${this.paramValueLimit}`);
+          }
           const old = run.params.get(p.key);
           if (old !== undefined && old !== (p.value ?? '')) {
             throw invalid(`Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${old}' for run ID='${run.info.run_id}'. Attempted logging new value '${p.value}'.`);
