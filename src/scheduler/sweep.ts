@@ -223,7 +223,8 @@ class Sweep {
       });
     }
 
-    const ending = await this.runWorker(trial, ref, pool);
+    const done = { epochs: 0 };
+    const ending = await this.runWorker(trial, ref, pool, done);
     const endTime = ending.status === 'killed' || (ending.status === 'failed' && ending.reason === 'timeout')
       ? (this.stop.signal.reason as StopReason | undefined)?.time ?? Date.now()
       : Date.now();
@@ -234,7 +235,7 @@ class Sweep {
     const wallSeconds = (Date.now() - started) / 1000;
     this.emit({
       type: 'trial-end', trial: ref, status: ending.status, attempt, willRetry, figures, wallSeconds,
-      epochsDone: ending.status === 'finished' ? ending.result.epochs : 0,
+      epochsDone: ending.status === 'finished' ? ending.result.epochs : done.epochs,
       ...(ending.status === 'failed' ? { reason: ending.reason, error: ending.message } : {}),
       ...(ending.status === 'killed' ? { reason: 'interrupted' as const } : {}),
     }, ending.status === 'killed' ? endTime : Date.now());
@@ -249,7 +250,7 @@ class Sweep {
   }
 
   /** Runs the trial on a worker, relaying its events, until its channel's last message or its end. */
-  private async runWorker(trial: Trial, ref: TrialRef, pool: Pool): Promise<Ending> {
+  private async runWorker(trial: Trial, ref: TrialRef, pool: Pool, done: { epochs: number }): Promise<Ending> {
     if (this.stop.signal.aborted) return { status: 'killed' };
     const limit = new AbortController();
     const onStop = (): void => limit.abort();
@@ -270,6 +271,7 @@ class Sweep {
         lastArrived();
         return;
       }
+      if (message.type === 'epoch') done.epochs = message.epoch;
       this.relay(ref, message);
     };
     channel.port1.on('message', handle);
