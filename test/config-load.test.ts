@@ -74,7 +74,8 @@ const D2L_DEFAULTS: Omit<ExperimentConfig, 'name'> = {
   sample: { prefixes: ['the '], length: 50, every_epochs: 10, temperature: 0, top_k: 0 },
   sweep: { grid: {}, include: [], exclude: [], seeds: null, workers: null, trial_timeout: null, max_memory_mb: null, retries: 1 },
   tracking: { experiment: null, uri: null, upload_timeout: 60, require_server: false },
-  engine: { backend: 'auto', path: 'fast' },
+  engine: { backend: 'auto', path: 'fast', blas: 'auto' },
+  check: { metrics: { val_perplexity: { max_increase: 0.03, sigmas: 3 }, train_perplexity: { max_increase: null, sigmas: 3 }, tokens_per_second: { max_decrease: null, sigmas: 3 } } },
 };
 
 test('a file with only a name gets every default (d2l values where d2l has one)', () => {

@@ -101,7 +101,9 @@ const SPEC = {
   engine: {
     backend: { types: { string: true }, words: { auto: true, wasm: true, cpu: true, tensorflow: true } },
     path: { types: { string: true }, words: { fast: true, plain: true } },
+    blas: { types: { string: true } },
   },
+  check: { metrics: { types: { object: true } } },
 } satisfies ConfigSpec; // literals inline: only a fresh object literal gets tsc's check for extra keys
 
 interface Leaf {
@@ -148,7 +150,7 @@ test('every leaf admits the same JSON types and the same words in the schema as 
       Object.entries(schema.properties ?? {}).map(([key, leaf]): [string, JsonSchema, Leaf] => [`${section}.${key}`, leaf, spec[key] as Leaf]),
     ),
   ];
-  assert.equal(leaves.length, 51);
+  assert.equal(leaves.length, 53);
   for (const [dotted, schema, spec] of leaves) {
     assert.deepEqual(schemaTypes(schema), Object.keys(spec.types).sort(), `JSON types of ${dotted}`);
     assert.deepEqual(schemaWords(schema), Object.keys(spec.words ?? {}).sort(), `words of ${dotted}`);

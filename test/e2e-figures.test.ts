@@ -34,9 +34,9 @@ function summaryTokensPerSecond(stdout: string): Map<string, string> {
 
 test('a reused trial shows the same tokens/s as when it was trained: the trial\'s total tokens over total seconds', async () => {
   const cwd = workspace({ 'sweep.yaml': SWEEP });
-  const first = await runCli(['sweep.yaml'], cwd);
+  const first = await runCli(['sweep.yaml', '--per-trial'], cwd);
   assert.equal(first.code, 0, first.stderr);
-  const again = await runCli(['sweep.yaml'], cwd);
+  const again = await runCli(['sweep.yaml', '--per-trial'], cwd);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(again.stdout.match(/^\[[0-9a-f]{10} [^\]]*\] reused/gm)?.length ?? 0, 2, again.stdout);
   const trained = summaryTokensPerSecond(first.stdout);

@@ -33,7 +33,7 @@ test('--json: stdout is one event per line, each valid against the events schema
   assert.equal(events.at(-1)?.exitCode, 0);
   for (const t of ['trial-start', 'setup', 'epoch', 'sample', 'trial-end']) assert.ok(types.includes(t), `has ${t}`);
   assert.ok(!types.includes('weights'), 'weights stay in the store');
-  assert.match(result.stderr, /trial +model\.cell/, 'the summary goes to stderr');
+  assert.match(result.stderr, /configuration +model\.cell +n +val ppl/, 'the summary goes to stderr');
 });
 
 test('--quiet: the summary and nothing of the progress', async () => {
@@ -41,7 +41,7 @@ test('--quiet: the summary and nothing of the progress', async () => {
   const result = await runCli(['sweep.yaml', '--quiet'], cwd);
   assert.equal(result.code, 0, result.stderr);
   assert.doesNotMatch(result.stdout, /epoch 1\/2/);
-  assert.match(result.stdout, /trial +model\.cell +train ppl/);
+  assert.match(result.stdout, /configuration +model\.cell +n +val ppl/);
 });
 
 const noTmux = spawnSync('tmux', ['-V']).status === 0 ? false : 'tmux is not installed';
@@ -62,7 +62,7 @@ test('on a terminal: the live view draws an overall line with counts and ends wi
     const screen = tmux('capture-pane', '-p', '-J', '-S', '-', '-t', 'e2e');
     assert.match(readFileSync(join(cwd, 'done.txt'), 'utf8'), /exit=0/);
     assert.match(screen, /\[2\/2\] 2 finished · 0 failed · 0 running · 0 queued/, screen);
-    assert.match(screen, /trial +model\.cell +train ppl/);
+    assert.match(screen, /configuration +model\.cell +n +val ppl/);
     assert.equal(screen.match(/\[\d\/2\] \d finished/g)?.length, 1, 'the overall line is redrawn in place, not repeated');
   } finally {
     spawnSync('tmux', ['-L', socket, 'kill-server']);

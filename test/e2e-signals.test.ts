@@ -56,7 +56,7 @@ for (const [signal, code] of [['SIGTERM', 143], ['SIGHUP', 143], ['SIGINT', 130]
     const took = Date.now() - sent;
     assert.equal(result.code, code, result.stderr);
     assert.ok(took < 2000, `exited ${took} ms after the signal`);
-    assert.match(result.stdout, /trial +model\.cell/, 'the summary table is printed');
+    assert.match(result.stdout, /configuration +model\.cell +n +val ppl/, 'the summary table is printed');
     const runs = storeRuns(cwd, 'signals');
     assert.equal(runs.length, 3, 'a parent and two trials');
     for (const r of runs) {

@@ -34,7 +34,7 @@ test('a 3-trial sweep trains on 2 workers and MLflow reads every run back', asyn
   const ids = await dryRunIds(cwd);
   assert.equal(ids.length, 3);
 
-  const result = await runCli(['sweep.yaml'], cwd);
+  const result = await runCli(['sweep.yaml', '--per-trial'], cwd);
   assert.equal(result.code, 0, result.stderr);
   for (const id of ids) assert.match(result.stdout, new RegExp(`^${id}\\s+(rnn|gru|lstm)\\s+[\\d.]+\\s+[\\d.]+\\s+\\d+\\s+[\\d.]+s\\s+finished$`, 'm'));
   assert.match(result.stdout, /^best trial [0-9a-f]{10} \(cell=\w+\), sample:\n {2}the /m);
@@ -84,7 +84,7 @@ test('running the same sweep again reuses finished trials; --rerun trains them a
   const cwd = workspace({ 'sweep.yaml': SWEEP.replace('[rnn, gru, lstm]', '[rnn, gru]') });
   assert.equal((await runCli(['sweep.yaml'], cwd)).code, 0);
 
-  const again = await runCli(['sweep.yaml'], cwd);
+  const again = await runCli(['sweep.yaml', '--per-trial'], cwd);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(again.stdout.match(/reused: a finished run exists/g)?.length, 2);
   assert.doesNotMatch(again.stdout, /started/);
@@ -127,7 +127,7 @@ sample: {prefixes: ["call me"], length: 3}
 sweep: {grid: {model.bidirectional: [false, true]}, workers: 2}
 `,
   });
-  const result = await runCli(['sweep.yaml'], cwd);
+  const result = await runCli(['sweep.yaml', '--per-trial'], cwd);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /^[0-9a-f]{10}\s+true\s.*finished \(bidirectional: sees the future, perplexity flatters\)$/m);
   assert.match(result.stdout, /^[0-9a-f]{10}\s+false\s.*finished$/m);

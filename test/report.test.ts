@@ -24,7 +24,7 @@ function report(index: number, valPerplexity: number, status: TrialReport['statu
 }
 
 test('the summary ranks by validation perplexity and marks bidirectional runs', () => {
-  const text = formatSummary([report(0, 9), report(1, 3), report(2, 5), report(3, 20, 'failed')]);
+  const text = formatSummary([report(0, 9), report(1, 3), report(2, 5), report(3, 20, 'failed')], { perTrial: true });
   const rows = text.split('\n').filter((l) => /^[0-9a-f]{10} /.test(l));
   assert.deepEqual(rows.map((r) => r.slice(0, 10)), [trials[1].id, trials[2].id, trials[0].id, trials[3].id]);
   assert.match(rows[0], /rnn\s+true\s+2\.00\s+3\.00\s+1234\s+12\.3s\s+finished \(bidirectional: sees the future, perplexity flatters\)$/);
@@ -34,7 +34,7 @@ test('the summary ranks by validation perplexity and marks bidirectional runs', 
 
 test('the best trial is the best one that cannot see the future', () => {
   assert.equal(bestReport([report(0, 9), report(1, 3), report(2, 5)])?.trial.id, trials[2].id);
-  assert.match(formatSummary([report(0, 9), report(1, 3), report(2, 5)]), /best trial \w+ \(cell=gru bidirectional=false\), sample:\n {2}the sample of 2/);
+  assert.match(formatSummary([report(0, 9), report(1, 3), report(2, 5)], { perTrial: true }), /best trial \w+ \(cell=gru bidirectional=false\), sample:\n {2}the sample of 2/);
   assert.equal(bestReport([report(1, 3), report(3, 2)])?.trial.id, trials[3].id, 'unless all of them can');
   assert.equal(bestReport([report(0, 9, 'failed')]), undefined);
 });

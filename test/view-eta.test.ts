@@ -23,7 +23,7 @@ const start = (trials: number, workers: number): SweepEvent => ({
   type: 'sweep-start', time: s(0), experiment: 'e', location: './runs', trials, toTrain: trials, reused: 0, workers,
 });
 const setup = (t: number, trial: TrialRef, paramCount: number): SweepEvent => ({
-  type: 'setup', time: s(t), trial, vocabSize: 28, paramCount, backend: 'wasm', kernels: 'simd', trainTokens: 1000, valTokens: 100, unknownShare: 0,
+  type: 'setup', time: s(t), trial, vocabSize: 28, paramCount, backend: 'wasm', kernels: 'simd', blas: 'wasm', trainTokens: 1000, valTokens: 100, unknownShare: 0,
 });
 const epoch = (t: number, trial: TrialRef, n: number, seconds: number): SweepEvent => ({
   type: 'epoch', time: s(t), trial, epoch: n, trainPerplexity: 5, valPerplexity: 6, tokensPerSecond: 1, gradNorm: 1, lr: 1, seconds,

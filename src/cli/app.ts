@@ -1,7 +1,9 @@
 // The run-sweep command: dispatch, and failures to messages and exit codes through the one error
 // table (src/errors.ts). Anything that is not a RunSweepError is a bug: one line, no stack.
 import { describeInternalError, EXIT, RunSweepError } from '../errors.js';
-import { parseCommand, USAGE } from './args.js';
+import { parseCommand, USAGE, UsageError } from './args.js';
+import { checkCommand } from './check.js';
+import { reportCommand } from './report.js';
 import { packageVersion, type Io } from './io.js';
 import { runCommand } from './run.js';
 import { schemaCommand } from './schema.js';
@@ -26,6 +28,19 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await syncCommand(command, io);
       case 'run':
         return await runCommand(command, io);
+      case 'report':
+        return await reportCommand({
+          ...(command.file !== null ? { file: command.file } : {}),
+          ...(command.experiment !== null ? { experiment: command.experiment } : {}),
+          ...(command.trackingUri !== null ? { trackingUri: command.trackingUri } : {}),
+          out: command.out,
+        }, io);
+      case 'check': {
+        const { kind: _kind, ...options } = command;
+        return await checkCommand(options, io);
+      }
+      default:
+        throw new UsageError(`${command.kind} is not wired yet`);
     }
   } catch (err) {
     return reportError(err, io);

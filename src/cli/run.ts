@@ -150,7 +150,7 @@ export async function executeSweep(command: Extract<Command, { kind: 'run' }>, i
 
     // After close(), reporter.out is stdout, or stderr under --json (stdout stays pure JSON).
     reporter.out('');
-    reporter.out(formatSummary(reports));
+    reporter.out(formatSummary(reports, { perTrial: command.perTrial, corpusIdentity: corpusIdentity(dir) }));
     // The summary's last lines repeat every tracking problem: what CI logs show at the bottom.
     for (const line of uploads.lines) reporter.out(line);
     if (storeFailure !== undefined) reporter.err(`run-sweep: ${(storeFailure as Error).message}`);

@@ -44,7 +44,7 @@ export const resolvedSchema: JsonSchema = {
 };
 
 /** Top-level keys a grid may not vary: the experiment's identity and prose, the sweep itself, where runs go. */
-const UNSWEPT = new Set(['extends', 'name', 'description', 'sweep', 'tracking']);
+const UNSWEPT = new Set(['extends', 'name', 'description', 'sweep', 'tracking', 'check']);
 
 /** The schema of the value at `segments` (object keys and array indices), if the schema allows one there. */
 export function schemaAt(segments: readonly string[], root: JsonSchema = experimentSchema): JsonSchema | undefined {

@@ -57,6 +57,8 @@ export type SweepEvent = Stamped &
         paramCount: number;
         backend: string;
         kernels: string;
+        /** where the fast path's products ran: a native BLAS, 'wasm', or 'none' on the plain path */
+        blas: string;
         trainTokens: number;
         valTokens: number;
         /** share of training tokens that are <unk> */

@@ -122,6 +122,7 @@ export class SweepRecorder implements Ledger {
           param_count: String(event.paramCount),
           backend: event.backend,
           kernels: event.kernels,
+          blas: event.blas,
           train_tokens: String(event.trainTokens),
           val_tokens: String(event.valTokens),
           unk_share: event.unknownShare.toFixed(4),

@@ -47,7 +47,7 @@ export function scriptedSweep(): Step[] {
   const epoch = (s: number, trial: TrialRef, n: number, seconds: number, ppl: number): void =>
     at(s, { type: 'epoch', trial, epoch: n, trainPerplexity: ppl, valPerplexity: ppl + 0.5, tokensPerSecond: 12345.6, gradNorm: 0.8, lr: 1, seconds });
   const setup = (s: number, trial: TrialRef, paramCount: number): void =>
-    at(s, { type: 'setup', trial, vocabSize: 28, paramCount, backend: 'wasm', kernels: 'relaxed-simd', trainTokens: 100_000, valTokens: 11_111, unknownShare: 0 });
+    at(s, { type: 'setup', trial, vocabSize: 28, paramCount, backend: 'wasm', kernels: 'relaxed-simd', blas: 'wasm', trainTokens: 100_000, valTokens: 11_111, unknownShare: 0 });
 
   at(0, { type: 'sweep-start', experiment: 'cell-comparison', location: './runs', trials: 3, toTrain: 3, reused: 0, workers: 2 });
   at(0, { type: 'trial-start', trial: RNN, attempt: 1 });
