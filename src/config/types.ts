@@ -104,6 +104,37 @@ export interface EngineConfig {
   backend: 'auto' | 'wasm' | 'cpu' | 'tensorflow';
   /** 'fast': fused recurrent layers; 'plain': per-step ops under autodiff, the fast path's oracle */
   path: 'fast' | 'plain';
+  /**
+   * where the fast path's matrix products run: 'auto' (a system BLAS where it is there, correct and
+   * faster), 'off' (the WebAssembly kernels) or a BLAS library's path
+   */
+  blas: string;
+}
+
+/** A perplexity's rule in `check.metrics`: higher is worse. */
+export interface IncreaseRule {
+  /** allowed rise as a fraction of the baseline's mean; null: the metric is not compared */
+  max_increase: number | null;
+  /** allowed rise in σ, the baseline's sample standard deviation over seeds (0 with one seed) */
+  sigmas: number;
+}
+
+/** tokens/s's rule in `check.metrics`: lower is worse. */
+export interface DecreaseRule {
+  /** allowed fall as a fraction of the baseline's mean; null: the metric is not compared */
+  max_decrease: number | null;
+  sigmas: number;
+}
+
+export interface CheckMetrics {
+  val_perplexity: IncreaseRule;
+  train_perplexity: IncreaseRule;
+  tokens_per_second: DecreaseRule;
+}
+
+/** What `run-sweep check` fails on; no part of a trial's id or run params. */
+export interface CheckConfig {
+  metrics: CheckMetrics;
 }
 
 export interface ExperimentConfig {
@@ -116,6 +147,7 @@ export interface ExperimentConfig {
   sweep: SweepConfig;
   tracking: TrackingConfig;
   engine: EngineConfig;
+  check: CheckConfig;
 }
 
 /** One trial's config: the experiment config with the grid point and seed applied, sweep removed. */
