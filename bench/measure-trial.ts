@@ -2,7 +2,7 @@
 // trains one cell of experiments/d2l-timemachine.yaml on one backend and path, then prints one
 // JSON line (MeasuredTrial). Started by bench/run.ts:
 //
-//   node dist/bench/measure-trial.js '{"cell":"lstm","backend":"wasm","path":"fast","epochs":4}'
+//   node dist/bench/measure-trial.js '{"cell":"lstm","backend":"wasm","path":"fast","blas":"auto","epochs":4}'
 
 
 import { existsSync } from 'node:fs';
@@ -17,6 +17,8 @@ export interface TrialSpec {
   cell: Cell;
   backend: EngineConfig['backend'];
   path: EnginePath;
+  /** engine.blas: auto, off or a library's path */
+  blas: string;
   epochs: number;
   /** data.max_tokens, to train the slow backends on fewer batches */
   maxTokens?: number;
@@ -24,6 +26,9 @@ export interface TrialSpec {
 
 export interface MeasuredTrial {
   backend: string;
+  /** the setup event's kernels and blas: what ran */
+  kernels: string;
+  blas: string;
   corpus: string;
   /** tokens/s of each epoch */
   perEpoch: number[];
@@ -43,22 +48,26 @@ export function benchCorpus(): string {
 
 async function measure(spec: TrialSpec): Promise<MeasuredTrial> {
   const corpus = benchCorpus();
-  const set = [`train.epochs=${spec.epochs}`, `engine.backend=${spec.backend}`, `engine.path=${spec.path}`, `data.corpus=${corpus}`];
+  const set = [`train.epochs=${spec.epochs}`, `engine.backend=${spec.backend}`, `engine.path=${spec.path}`, `engine.blas=${spec.blas}`, `data.corpus=${corpus}`];
   if (spec.maxTokens) set.push(`data.max_tokens=${spec.maxTokens}`);
   const { config: experiment, dir } = loadExperiment(experimentPath, { set });
   const trial = expandTrials(experiment).find((t) => t.config.model.cell === spec.cell && t.config.train.seed === 0);
   if (!trial) throw new Error(`${experimentPath} has no trial for cell ${spec.cell}`);
   const perEpoch: number[] = [];
   let backend = '';
+  let kernels = '';
+  let blas = '';
   const result = await runTrial(trial.config, {
     baseDir: dir,
     onEvent: (e) => {
-      if (e.type === 'setup') backend = e.backend;
+      if (e.type === 'setup') ({ backend, kernels, blas } = e);
       if (e.type === 'epoch') perEpoch.push(e.tokensPerSecond);
     },
   });
   return {
     backend,
+    kernels,
+    blas,
     corpus,
     perEpoch,
     trainPerplexity: result.trainPerplexity,

@@ -8,8 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { loadExperiment } from '../src/config/load.js';
 import type { Cell } from '../src/config/types.js';
 import { expandTrials } from '../src/plan/expand.js';
+import { loadCorpusText } from '../src/train/corpus.js';
+import { prepareDataset } from '../src/train/dataset.js';
 import type { EpochEvent, TrainResult } from '../src/train/events.js';
-import { runTrial } from '../src/train/trial.js';
+import { type TrialOptions, runTrial } from '../src/train/trial.js';
 
 // The project root, whether this runs from bench/ or from a build folder (dist-x/bench/).
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -26,12 +28,13 @@ interface Curves {
 export interface Band {
   min: number;
   max: number;
-  /** [min·0.9, max·1.1] */
+  /** [min·(1 − widen), max·(1 + widen)] */
   low: number;
   high: number;
 }
 
-export function referenceBand(cell: Cell, epoch: number): Band {
+/** The reference's range over seeds at `epoch`, widened by the fraction `widen` (10% unless told). */
+export function referenceBand(cell: Cell, epoch: number, widen = 0.1): Band {
   const curves = (JSON.parse(readFileSync(curvesPath, 'utf8')) as Curves).curves;
   const values = curves.filter((c) => c.cell === cell).map((c) => c.ppl[String(epoch)]);
   if (values.length === 0 || values.some((v) => v === undefined)) {
@@ -39,11 +42,31 @@ export function referenceBand(cell: Cell, epoch: number): Band {
   }
   const min = Math.min(...(values as number[]));
   const max = Math.max(...(values as number[]));
-  return { min, max, low: min * 0.9, high: max * 1.1 };
+  return { min, max, low: min * (1 - widen), high: max * (1 + widen) };
+}
+
+/**
+ * The training perplexity of a letter-frequency (unigram) model of the d2l experiment's training
+ * stream, exp(−Σ p·log p): what a model that learned nothing but how often each letter occurs gets.
+ */
+export async function unigramPerplexity(): Promise<number> {
+  process.env['RUN_SWEEP_TIMEMACHINE'] = timeMachinePath;
+  const { config, dir } = loadExperiment(experimentPath);
+  const { train } = prepareDataset(await loadCorpusText(config.data.corpus, dir), config.data);
+  const counts = new Map<number, number>();
+  for (const id of train) counts.set(id, (counts.get(id) ?? 0) + 1);
+  let entropy = 0;
+  for (const n of counts.values()) entropy -= (n / train.length) * Math.log(n / train.length);
+  return Math.exp(entropy);
 }
 
 /** Trains one cell of the d2l experiment for `epochs` epochs; returns its epoch events. */
-export async function trainD2l(cell: Cell, epochs: number, seed = 0): Promise<{ epochs: EpochEvent[]; result: TrainResult }> {
+export async function trainD2l(
+  cell: Cell,
+  epochs: number,
+  seed = 0,
+  hold?: TrialOptions['hold'],
+): Promise<{ epochs: EpochEvent[]; result: TrainResult }> {
   process.env['RUN_SWEEP_TIMEMACHINE'] = timeMachinePath;
   const { config, dir } = loadExperiment(experimentPath, { set: [`train.epochs=${epochs}`] });
   const trial = expandTrials(config).find((t) => t.config.model.cell === cell && t.config.train.seed === seed);
@@ -51,6 +74,7 @@ export async function trainD2l(cell: Cell, epochs: number, seed = 0): Promise<{ 
   const events: EpochEvent[] = [];
   const result = await runTrial(trial.config, {
     baseDir: dir,
+    hold,
     onEvent: (e) => {
       if (e.type === 'epoch') events.push(e);
     },

@@ -4,8 +4,11 @@
 // throughput of 2 workers against 1. Prints a markdown table.
 //
 //   npm run bench [-- --quick] [--epochs N] [--rounds N] [--cells rnn,gru,lstm] [--backends wasm,cpu]
-//                 [--paths fast,plain] [--no-torch] [--no-sweep]
+//                 [--paths fast,plain] [--blas auto,off] [--no-torch] [--no-sweep]
 //
+// --blas: the engine.blas settings to measure (default auto,off: a native BLAS where the machine
+// has one, and the WebAssembly kernels); the table says which BLAS and which kernel build ran, and
+// its header whether OPENBLAS_CORETYPE was set (it changes which OpenBLAS kernel runs).
 // Each trial runs alone in a child process (one thread, its peak RSS its own). tokens/s is the
 // median over the epochs after the first (the first pays for V8's warm-up), for
 // PyTorch as for us. Slow backends (cpu) train on 2 minibatches per epoch. Run it on a quiet
@@ -19,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Cell } from '../src/config/types.js';
 import type { MeasuredTrial, TrialSpec } from './measure-trial.js';
+import { ONE_THREAD_ENV } from '../src/train/fast/blas.js';
 import { sharedDir, timeMachinePath } from './reference.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -33,6 +37,7 @@ const { values: opts } = parseArgs({
     cells: { type: 'string', default: 'rnn,gru,lstm' },
     backends: { type: 'string', default: 'wasm,cpu' },
     paths: { type: 'string', default: 'fast' },
+    blas: { type: 'string', default: 'auto,off' },
     'no-torch': { type: 'boolean', default: false },
     'no-sweep': { type: 'boolean', default: false },
   },
@@ -52,7 +57,11 @@ function median(xs: number[]): number {
 const steadyRate = (perEpoch: number[]): number => median(perEpoch.length > 1 ? perEpoch.slice(1) : perEpoch);
 
 function measureTrial(spec: TrialSpec): MeasuredTrial | { error: string } {
-  const child = spawnSync(process.execPath, [path.join(here, 'measure-trial.js'), JSON.stringify(spec)], { encoding: 'utf8' });
+  const child = spawnSync(process.execPath, [path.join(here, 'measure-trial.js'), JSON.stringify(spec)], {
+    encoding: 'utf8',
+    // one thread, as run-sweep's command holds a native BLAS to
+    env: { ...ONE_THREAD_ENV, ...process.env },
+  });
   const line = child.stdout.trim().split('\n').pop() ?? '';
   if (child.status !== 0 || !line.startsWith('{')) return { error: (child.stderr.trim().split('\n')[0] ?? '') || `exit ${child.status}` };
   return JSON.parse(line) as MeasuredTrial;
@@ -116,41 +125,48 @@ function main(): void {
   const corpus = existsSync(timeMachinePath) ? timeMachinePath : 'moby-dick';
   // PyTorch's rates per cell, measured in turn with the first backend's trials
   const torch = new Map<Cell, number[]>(cells.map((c) => [c, []]));
+  const coretype = process.env['OPENBLAS_CORETYPE'];
   const lines = [
     `training tokens/s, d2l setup (256 hidden, batch 32, 35 steps, ${path.basename(corpus)}), one thread per trial; median of epochs 2–${epochs}, then of ${rounds} round(s), PyTorch's and ours taking turns`,
+    `OPENBLAS_CORETYPE: ${coretype === undefined ? 'not set' : `set to ${coretype}`}`,
     '',
-    '| backend | path | cell | tokens/s | PyTorch tokens/s | ratio | peak RSS (MiB) |',
-    '|---|---|---|---|---|---|---|',
+    '| backend | path | blas | kernels | cell | tokens/s | PyTorch tokens/s | ratio | peak RSS (MiB) |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
+  const blasSettings = opts.blas.split(',');
   for (const backend of opts.backends.split(',') as TrialSpec['backend'][]) {
     for (const enginePath of opts.paths.split(',') as TrialSpec['path'][]) {
-      for (const cell of cells) {
-        // tfjs's cpu backend is ~50× slower: 2 minibatches per epoch, 2 epochs, once.
-        const slow = backend === 'cpu';
-        const spec: TrialSpec = { cell, backend, path: enginePath, epochs: slow ? 2 : epochs, ...(slow ? { maxTokens: 2300 } : {}) };
-        const refs = torch.get(cell) as number[];
-        const measured: MeasuredTrial[] = [];
-        let error = '';
-        for (let r = 0; r < (slow ? 1 : rounds) && !error; r++) {
-          if (refs.length < rounds) {
-            const ref = measureTorch(cell);
-            if (ref !== null) refs.push(ref);
+      // the plain path has no products of its own: one blas setting
+      for (const blas of enginePath === 'plain' ? ['off'] : blasSettings) {
+        for (const cell of cells) {
+          // tfjs's cpu backend is ~50× slower: 2 minibatches per epoch, 2 epochs, once.
+          const slow = backend === 'cpu';
+          const spec: TrialSpec = { cell, backend, path: enginePath, blas, epochs: slow ? 2 : epochs, ...(slow ? { maxTokens: 2300 } : {}) };
+          const refs = torch.get(cell) as number[];
+          const measured: MeasuredTrial[] = [];
+          let error = '';
+          for (let r = 0; r < (slow ? 1 : rounds) && !error; r++) {
+            if (refs.length < rounds) {
+              const ref = measureTorch(cell);
+              if (ref !== null) refs.push(ref);
+            }
+            const m = measureTrial(spec);
+            if ('error' in m) error = m.error;
+            else measured.push(m);
           }
-          const m = measureTrial(spec);
-          if ('error' in m) error = m.error;
-          else measured.push(m);
+          if (error) {
+            lines.push(`| ${backend} | ${enginePath} | ${blas} | | ${cell} | failed: ${error} | | | |`);
+            continue;
+          }
+          const rate = median(measured.map((m) => steadyRate(m.perEpoch)));
+          const ref = refs.length > 0 ? median(refs) : null;
+          const peak = Math.max(...measured.map((m) => m.peakRssMiB));
+          const first = measured[0] as MeasuredTrial;
+          lines.push(
+            `| ${first.backend} | ${enginePath} | ${first.blas} | ${first.kernels} | ${cell} | ${fmt(rate)} | ${ref ? fmt(ref) : 'n/a'} | ${ref ? (rate / ref).toFixed(2) : 'n/a'} | ${peak.toFixed(0)} |`,
+          );
+          console.error(lines[lines.length - 1]);
         }
-        if (error) {
-          lines.push(`| ${backend} | ${enginePath} | ${cell} | failed: ${error} | | | |`);
-          continue;
-        }
-        const rate = median(measured.map((m) => steadyRate(m.perEpoch)));
-        const ref = refs.length > 0 ? median(refs) : null;
-        const peak = Math.max(...measured.map((m) => m.peakRssMiB));
-        lines.push(
-          `| ${measured[0]?.backend} | ${enginePath} | ${cell} | ${fmt(rate)} | ${ref ? fmt(ref) : 'n/a'} | ${ref ? (rate / ref).toFixed(2) : 'n/a'} | ${peak.toFixed(0)} |`,
-        );
-        console.error(lines[lines.length - 1]);
       }
     }
   }

@@ -9,6 +9,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../src/config/types.js';
 import { modelConfig } from './support/model-config.js';
+import { BLAS_MODES } from './support/blas.js';
 import { CELL_VARIANTS, type Variant } from './support/variants.js';
 import { initBackend } from '../src/train/backend.js';
 import { type ModelState, RnnLM } from '../src/train/model.js';
@@ -191,7 +192,7 @@ for (const [label, overrides] of variants) {
     model.dispose();
   });
 
-  test(`gradient check: ${label}`, (t) => {
+  for (const mode of BLAS_MODES) test(`gradient check (fast path, ${mode.label}): ${label}`, { skip: mode.skip }, (t) => mode.run(() => {
     const rng = new Rng(11);
     const config = tinyModel(overrides);
     const model = RnnLM.init(config, VOCAB, rng.fork('init'));
@@ -232,5 +233,5 @@ for (const [label, overrides] of variants) {
     t.diagnostic(`max relative gradient error ${worst.toExponential(2)}`);
     tf.dispose([value, ...Object.values(grads), ...zero.flat()]);
     model.dispose();
-  });
+  }));
 }

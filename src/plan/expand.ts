@@ -57,7 +57,10 @@ export function expandTrials(config: ExperimentConfig, options: PlanOptions = {}
  */
 function trialId(config: TrialConfig, corpusIdentity: (corpus: string) => string): string {
   const { data, model, train, sample, engine } = config;
-  return shortHash({ data: { ...data, corpus: corpusIdentity(data.corpus) }, model, train, sample, engine });
+  // engine.blas is left out, as the kernels' build is: where the products run changes their
+  // rounding, not what is trained, and ids from before it existed stay the same.
+  const { backend, path } = engine;
+  return shortHash({ data: { ...data, corpus: corpusIdentity(data.corpus) }, model, train, sample, engine: { backend, path } });
 }
 
 /** The last segment of each dotted path, or the whole path where two last segments collide. */

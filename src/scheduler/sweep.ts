@@ -6,6 +6,7 @@ import { Piscina } from 'piscina';
 import type { Trial } from '../plan/expand.js';
 import type { TrialSizing } from '../plan/preflight.js';
 import { DEGENERATE_UNK_SHARE } from '../plan/preflight.js';
+import { holdBlasToOneThread } from '../train/fast/blas.js';
 import { tensorflowInstalled } from '../train/tensorflow-packages.js';
 import type { TrainEvent, TrainResult } from '../train/events.js';
 import { trialRef, type FailureReason, type SweepEvent, type TrialFigures, type TrialRef, type TrialReport } from './events.js';
@@ -144,6 +145,9 @@ class Sweep {
 
   /** One loop per worker, each taking the next trial when its last one ends, so a run is created when its trial starts. */
   private async trainAll(pending: Trial[], workers: number): Promise<void> {
+    // One BLAS thread per trial: OpenBLAS reads these when a worker loads it, and two OpenMP pools
+    // per worker segfaulted at exit. Workers copy the environment when they start, so set it first.
+    holdBlasToOneThread();
     const pool: Pool = new Piscina({
       filename: (this.o.workerUrl ?? new URL('./worker.js', import.meta.url)).href,
       minThreads: workers,

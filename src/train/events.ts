@@ -9,6 +9,11 @@ export interface SetupEvent {
   backend: string;
   /** the build of the fast path's WebAssembly kernels in use ('relaxed-simd' or 'simd'); 'none' on the plain path */
   kernels: string;
+  /**
+   * where the fast path's matrix products ran: a native BLAS (its library and, for OpenBLAS, its
+   * version and kernel) or 'wasm'; 'none' on the plain path
+   */
+  blas: string;
   trainTokens: number;
   valTokens: number;
   /** share of the training tokens that are <unk> (index 0) */

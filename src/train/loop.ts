@@ -28,6 +28,8 @@ export interface TrainContext {
   signal?: AbortSignal;
   /** the least time between two progress events within an epoch */
   progressIntervalMs?: number;
+  /** for tests: applied to the model before training and after every update (see TrialOptions) */
+  hold?: (model: RnnLM) => void;
 }
 
 /** A batch's ids reordered from row-major [batch, steps] to the model's time-major [steps, batch]. */
@@ -148,6 +150,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
   let best = Infinity;
   let sinceBest = 0;
   let stoppedEarly = false;
+  ctx.hold?.(model);
   try {
     for (let epoch = 1; epoch <= tc.epochs; epoch++) {
       const lr = learningRate(tc, epoch);
@@ -170,6 +173,7 @@ export async function trainModel(ctx: TrainContext): Promise<TrainResult> {
             state = model.beginState(batch.batchSize);
           }
           const step = trainStep(model, optimizer, batch, state, lr, tc.clip_norm, dropoutRng);
+          ctx.hold?.(model);
           tf.dispose(stateTensors(state));
           state = step.state;
           lossSum += step.loss * batch.x.length;

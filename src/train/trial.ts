@@ -6,6 +6,7 @@ import { initBackend } from './backend.js';
 import { loadCorpusText } from './corpus.js';
 import { prepareDataset } from './dataset.js';
 import type { TrainEvent, TrainResult } from './events.js';
+import { configureBlas } from './fast/blas.js';
 import { startAfresh } from './fast/pool.js';
 import { kernelBuild } from './fast/wasm.js';
 import { trainModel } from './loop.js';
@@ -20,6 +21,11 @@ export interface TrialOptions {
   onEvent: (e: TrainEvent) => void;
   /** checked between minibatches; the trial rejects with the signal's reason */
   signal?: AbortSignal;
+  /**
+   * For tests: applied to the model before training and after every update (the parity test holds
+   * a model's recurrent weights at zero with it, to show that its band rejects such a model).
+   */
+  hold?: (model: RnnLM) => void;
 }
 
 export async function runTrial(config: TrialConfig, opts: TrialOptions): Promise<TrainResult> {
@@ -28,6 +34,7 @@ export async function runTrial(config: TrialConfig, opts: TrialOptions): Promise
   const { vocab, train, val } = prepareDataset(text, config.data);
   const rng = new Rng(config.train.seed);
   startAfresh();
+  const blas = config.engine.path === 'fast' ? configureBlas(config.engine.blas) : undefined;
   const model = RnnLM.init(config.model, vocab.size, rng.fork('init'), config.engine.path);
   try {
     opts.onEvent({
@@ -36,15 +43,17 @@ export async function runTrial(config: TrialConfig, opts: TrialOptions): Promise
       paramCount: model.paramCount,
       backend,
       kernels: config.engine.path === 'fast' ? kernelBuild() : 'none',
+      blas: blas?.description ?? 'none',
       trainTokens: train.length,
       valTokens: val.length,
       unknownShare: train.length > 0 ? train.reduce((n, id) => n + (id === 0 ? 1 : 0), 0) / train.length : 0,
     });
+    if (blas?.note) opts.onEvent({ type: 'warning', message: blas.note });
     for (const prefix of config.sample.prefixes) {
       const problem = prefixProblem(vocab, config.data, prefix);
       if (problem) opts.onEvent({ type: 'warning', message: problem });
     }
-    const result = await trainModel({ model, vocab, train, val, config, rng, onEvent: opts.onEvent, signal: opts.signal });
+    const result = await trainModel({ model, vocab, train, val, config, rng, onEvent: opts.onEvent, signal: opts.signal, hold: opts.hold });
     opts.onEvent({ type: 'weights', files: await exportWeights(model, vocab, config.data.level) });
     return result;
   } finally {
