@@ -6,7 +6,13 @@ import { main } from './app.js';
 import { processIo } from './io.js';
 
 watchLauncher();
-process.exitCode = await main(process.argv.slice(2), processIo());
+const code = await main(process.argv.slice(2), processIo());
+// Exit now rather than when the event loop drains: worker threads that were stopped (Ctrl-C, a
+// timeout) can take a second or more to tear down their WebAssembly heaps, and by now every run is
+// written (the store is synchronous). Only the output may still be queued (pipes are asynchronous
+// on macOS): an empty write's callback runs once everything before it is flushed.
+for (const stream of [process.stdout, process.stderr]) await new Promise((resolve) => stream.write('', resolve));
+process.exit(code);
 
 /**
  * Under `npx run-sweep` or `npm exec`, npm is our parent, and npm may exit on SIGTERM without
