@@ -13,11 +13,11 @@
 // path, with no temp file left behind.
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomInt, randomUUID } from 'node:crypto';
+import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isUserFsError } from '../errors.js';
 import {
-  TrackingError, type FinishedTrial, type MetricPoint, type NewRun, type RunRef, type RunStatus, type TrialClaim, type Tracker,
+  TrackingError, type DatasetInput, type FinishedTrial, type MetricPoint, type NewRun, type RunRef, type RunStatus, type TrialClaim, type Tracker,
 } from './tracker.js';
 import { validateArtifactPath, validateEntries, validateKey } from './keys.js';
 import { HEARTBEAT_INTERVAL_MS, Heartbeat, staleAfterMs } from './liveness.js';
@@ -247,6 +247,42 @@ export class FileStoreTracker implements Tracker {
       for (const [key, value] of Object.entries(tags)) writeAtomic(run.dir, path.join(run.dir, 'tags', key), value);
       const name = tags[RUN_NAME_TAG];
       if (name !== undefined && name !== run.runName) this.rewriteMeta(run, { run_name: name });
+    });
+  }
+
+  /**
+   * MLflow's FileStore.log_inputs, written as it writes them (mlflow/store/tracking/file_store.py):
+   * the dataset once per experiment in <exp>/datasets/<md5(name + digest)>/meta.yaml, the input in
+   * <run>/inputs/<md5(dataset id + run id)>/meta.yaml; an existing directory is left as it is. Each
+   * directory appears whole (built under a temp name, then renamed), so MLflow never meets one
+   * without its meta.yaml, which would make it fail to read the run.
+   */
+  async logInputs(ref: RunRef, inputs: DatasetInput[]): Promise<void> {
+    const run = this.activeRun(ref);
+    for (const input of inputs) validateDatasetInput(input);
+    this.guard(() => {
+      const expDir = path.dirname(run.dir);
+      for (const { dataset, tags } of inputs) {
+        const datasetId = md5Hex(dataset.name, dataset.digest);
+        const datasets = path.join(expDir, DATASETS_DIR);
+        placeDirectory(datasets, path.join(datasets, datasetId), dumpFlatYamlAsPyYaml({
+          digest: dataset.digest,
+          name: dataset.name,
+          profile: dataset.profile ?? null,
+          schema: dataset.schema ?? null,
+          source: dataset.source,
+          source_type: dataset.sourceType,
+        }));
+        // MLflow writes the dataset id as destination_id too (its _FileStoreInput.write_yaml uses
+        // source_id for both); its reader ignores destination_id. Written as MLflow writes it.
+        placeDirectory(run.dir, path.join(run.dir, INPUTS_DIR, md5Hex(datasetId, run.runId)), dumpYaml({
+          destination_id: datasetId,
+          destination_type: 'RUN',
+          source_id: datasetId,
+          source_type: 'DATASET',
+          tags: { ...tags },
+        }));
+      }
     });
   }
 
@@ -500,6 +536,116 @@ export class FileStoreTracker implements Tracker {
     const updated = readRun(run.dir, run.experimentId);
     if (updated) this.runs.set(run.runId, updated);
   }
+}
+
+const DATASETS_DIR = 'datasets';
+const INPUTS_DIR = 'inputs';
+
+/** MLflow's FileStore._get_dataset_id / _get_input_id: the MD5 of two UTF-8 strings, concatenated. */
+function md5Hex(a: string, b: string): string {
+  return createHash('md5').update(a, 'utf8').update(b, 'utf8').digest('hex');
+}
+
+// mlflow/utils/validation.py: what MLflow's stores and server refuse in log_inputs
+const DATASET_LIMITS = { name: 500, digest: 36, source: 65535, schema: 1048575, profile: 16777215 };
+const INPUT_TAG_KEY_MAX = 255;
+const INPUT_TAG_VALUE_MAX = 500;
+
+export function validateDatasetInput({ dataset, tags }: DatasetInput): void {
+  for (const field of ['name', 'digest', 'source', 'sourceType'] as const) {
+    if (typeof dataset[field] !== 'string' || dataset[field] === '') throw new TypeError(`dataset: ${field} must be a non-empty string`);
+  }
+  for (const [field, max] of Object.entries(DATASET_LIMITS) as Array<[keyof typeof DATASET_LIMITS, number]>) {
+    const v = dataset[field];
+    if (v !== undefined && v.length > max) throw new TypeError(`dataset '${dataset.name.slice(0, 60)}': ${field} is longer than MLflow's ${max} characters`);
+  }
+  if (dataset.sourceType.length > 36) throw new TypeError(`dataset '${dataset.name}': source type is longer than 36 characters`);
+  for (const [key, value] of Object.entries(tags)) {
+    if (key === '' || key.length > INPUT_TAG_KEY_MAX) throw new TypeError(`input tag '${key.slice(0, 60)}': 1 to ${INPUT_TAG_KEY_MAX} characters`);
+    if (typeof value !== 'string' || value.length > INPUT_TAG_VALUE_MAX) throw new TypeError(`input tag '${key}': a string of at most ${INPUT_TAG_VALUE_MAX} characters`);
+  }
+}
+
+/**
+ * Makes dir holding one meta.yaml, unless dir exists (MLflow's rule: the first write stands). The
+ * directory is built under a temp name in tmpParent (a place MLflow's reader ignores, on the same
+ * filesystem) and renamed into place, so no reader sees it without its meta.yaml; a concurrent
+ * writer that placed it first wins, and ours is removed.
+ */
+function placeDirectory(tmpParent: string, dir: string, meta: string): void {
+  if (fs.existsSync(dir)) return;
+  fs.mkdirSync(tmpParent, { recursive: true });
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  // not TEMP_PREFIX: the reaper removes those as files
+  const tmp = path.join(tmpParent, `.tmpdir-${randomUUID().slice(0, 12)}`);
+  try {
+    fs.mkdirSync(tmp);
+    writeAtomic(tmpParent, path.join(tmp, META), meta);
+    fs.renameSync(tmp, dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && fs.existsSync(path.join(dir, META))) return;
+    throw storeFsError(err, dir, 'create');
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A flat mapping of strings and nulls as MLflow's write_yaml (PyYAML's safe_dump, block style, keys
+ * sorted) writes it, byte for byte where it matters: PyYAML folds a long single-quoted scalar (the
+ * JSON of a dataset's source and profile) at a space once past column 80, continuing 2 columns
+ * in. A value PyYAML would not single-quote keeps dumpYaml's form (the same value when read).
+ * (PyYAML single-quotes any one-line printable ASCII string it cannot write plain.)
+ */
+export function dumpFlatYamlAsPyYaml(data: Record<string, string | null>): string {
+  let out = '';
+  for (const key of Object.keys(data).sort()) {
+    const value = data[key]!;
+    const line = dumpYaml({ [key]: value });
+    const quoted = line.startsWith(`${key}: '`) || line.startsWith(`${key}: "`);
+    if (value !== null && quoted && !/[\n\x85\u2028\u2029]/.test(value) && /^[\x20-\x7e]*$/.test(value)) {
+      out += `${key}: ${pyYamlSingleQuoted(value, key.length + 3)}\n`;
+    } else {
+      out += line;
+    }
+  }
+  return out;
+}
+
+/** PyYAML's Emitter.write_single_quoted for one line of printable ASCII; column: where the text starts. */
+function pyYamlSingleQuoted(text: string, column: number): string {
+  const BEST_WIDTH = 80;
+  const INDENT = 2;
+  let out = "'";
+  let spaces = false;
+  let start = 0;
+  for (let end = 0; end <= text.length; end++) {
+    const ch = end < text.length ? text[end]! : null;
+    if (spaces) {
+      if (ch !== ' ') {
+        if (start + 1 === end && column > BEST_WIDTH && start !== 0 && end !== text.length) {
+          out += `\n${' '.repeat(INDENT)}`;
+          column = INDENT;
+        } else {
+          out += text.slice(start, end);
+          column += end - start;
+        }
+        start = end;
+      }
+    } else if ((ch === null || ch === ' ' || ch === "'") && start < end) {
+      out += text.slice(start, end);
+      column += end - start;
+      start = end;
+    }
+    if (ch === "'") {
+      out += "''";
+      column += 2;
+      start = end + 1;
+    }
+    if (ch !== null) spaces = ch === ' ';
+  }
+  return `${out}'`;
 }
 
 /** Runs work; a filesystem failure is reported as a warning instead (for cleanup that must not fail a sweep). */

@@ -3,7 +3,7 @@
 // (upload-queue.ts). A slow, hung or dead server never delays training, local recording or Ctrl-C:
 // the worst it does is leave runs for `run-sweep sync`. At the end of a sweep, drain() waits a
 // bounded time for the queue and says what reached the server; abandon() stops it at once.
-import type { FinishedTrial, MetricPoint, NewRun, RunRef, RunStatus, Tracker, TrialClaim } from './tracker.js';
+import type { DatasetInput, FinishedTrial, MetricPoint, NewRun, RunRef, RunStatus, Tracker, TrialClaim } from './tracker.js';
 import type { FileStoreTracker } from './file-store.js';
 import type { RestTracker } from './mlflow-rest.js';
 import { listExperiments } from './store-reader.js';
@@ -78,6 +78,11 @@ export class MirroredTracker implements Tracker {
   async setTags(run: RunRef, tags: Record<string, string>): Promise<void> {
     await this.local.setTags(run, tags);
     this.queue.setTags(run, tags);
+  }
+
+  async logInputs(run: RunRef, inputs: DatasetInput[]): Promise<void> {
+    await this.local.logInputs(run, inputs);
+    this.queue.logInputs(run, inputs);
   }
 
   async logArtifact(run: RunRef, path: string, content: string | Uint8Array): Promise<void> {

@@ -3,7 +3,7 @@
 // travel as the strings proto3 JSON uses ("NaN", "Infinity", "-Infinity").
 import { randomUUID } from 'node:crypto';
 import { RunSweepError } from '../errors.js';
-import type { MetricPoint, RunStatus } from './tracker.js';
+import type { DatasetInput, MetricPoint, RunStatus } from './tracker.js';
 import { MlflowApiError, RestClient } from './rest-client.js';
 import { redactUri } from './secrets.js';
 import { CREATE_TOKEN_TAG } from './run-tags.js';
@@ -24,9 +24,25 @@ export interface ApiRunInfo {
   lifecycle_stage?: string;
 }
 
+export interface ApiDataset { name: string; digest: string; source_type: string; source: string; schema?: string; profile?: string }
+export interface ApiDatasetInput { tags?: KeyValue[]; dataset: ApiDataset }
+
 export interface ApiRun {
   info: ApiRunInfo;
   data?: { metrics?: ApiMetric[]; params?: KeyValue[]; tags?: KeyValue[] };
+  inputs?: { dataset_inputs?: ApiDatasetInput[] };
+}
+
+/** A DatasetInput as runs/log-inputs carries it (schema and profile only when set, as MLflow's to_proto). */
+export function toApiDatasetInput({ dataset, tags }: DatasetInput): ApiDatasetInput {
+  return {
+    tags: kv(tags),
+    dataset: {
+      name: dataset.name, digest: dataset.digest, source_type: dataset.sourceType, source: dataset.source,
+      ...(dataset.schema ? { schema: dataset.schema } : {}),
+      ...(dataset.profile ? { profile: dataset.profile } : {}),
+    },
+  };
 }
 
 export interface ApiExperiment {
@@ -149,6 +165,15 @@ export class MlflowApi {
         return metrics.length + part.params.length + part.tags.length === 0 ? { answer: {} } : { send: { ...body, metrics } };
       });
     }
+  }
+
+  /**
+   * runs/log-inputs. A retry is safe: MLflow keeps one input per (dataset, run), so a dataset the
+   * first try recorded is not recorded twice.
+   */
+  async logInputs(runId: string, inputs: DatasetInput[]): Promise<void> {
+    if (inputs.length === 0) return;
+    await this.client.post('runs/log-inputs', { run_id: runId, datasets: inputs.map(toApiDatasetInput) });
   }
 
   async setTag(runId: string, key: string, value: string): Promise<void> {

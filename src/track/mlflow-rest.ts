@@ -1,7 +1,8 @@
 // The server sink: the Tracker interface over an MLflow tracking server's REST API. Every call
 // waits for the server; MirroredTracker is what feeds it from a background queue.
-import type { FinishedTrial, MetricPoint, NewRun, RunRef, RunStatus, Tracker } from './tracker.js';
+import type { DatasetInput, FinishedTrial, MetricPoint, NewRun, RunRef, RunStatus, Tracker } from './tracker.js';
 import { validateArtifactPath, validateEntries, validateKey } from './keys.js';
+import { validateDatasetInput } from './file-store.js';
 import { MlflowApi, fromApiValue, type ApiRun } from './mlflow-api.js';
 import { RestClient, type RestClientOptions } from './rest-client.js';
 import { OWNER_TAG, TRIAL_ID_TAG, USER_TAG, isAbandoned, runTags } from './run-tags.js';
@@ -56,6 +57,11 @@ export class RestTracker implements Tracker {
     const entries = Object.entries(tags);
     if (entries.length === 1) await this.api.setTag(run.runId, entries[0]![0], entries[0]![1]);
     else if (entries.length > 1) await this.api.logBatch(run.runId, { tags });
+  }
+
+  async logInputs(run: RunRef, inputs: DatasetInput[]): Promise<void> {
+    for (const input of inputs) validateDatasetInput(input);
+    await this.api.logInputs(run.runId, inputs);
   }
 
   /** the run's artifact_uri as the server gave it, or MLflow's default for a proxied store */

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isUserFsError } from '../errors.js';
-import type { MetricPoint, RunStatus } from './tracker.js';
+import type { DatasetInput, MetricPoint, RunStatus } from './tracker.js';
 import {
   META, StoreError, parseMetricLine, readYamlMapping, removeQuietly, statusName, storeFsError, writeAtomic,
 } from './store-files.js';
@@ -248,4 +248,35 @@ export function latestValue(points: MetricPoint[]): number {
   const later = (a: MetricPoint, b: MetricPoint): boolean =>
     a.step !== b.step ? a.step > b.step : a.timestamp !== b.timestamp ? a.timestamp > b.timestamp : a.value > b.value;
   return points.reduce((best, p) => (later(p, best) ? p : best)).value;
+}
+
+/**
+ * A run's dataset inputs, as MLflow's FileStore._get_all_inputs reads them: each directory under
+ * <run>/inputs holds a meta.yaml naming (source_id) a dataset directory under <exp>/datasets.
+ * An input whose dataset is missing, or that is not a dataset, is skipped, as MLflow skips it.
+ */
+export function readRunInputs(runDir: string): DatasetInput[] {
+  const inputsDir = path.join(runDir, 'inputs');
+  const datasetsDir = path.join(path.dirname(runDir), 'datasets');
+  if (!fs.existsSync(inputsDir) || !fs.existsSync(datasetsDir)) return [];
+  const datasetIds = new Set(fs.readdirSync(datasetsDir));
+  const out: DatasetInput[] = [];
+  for (const name of fs.readdirSync(inputsDir).sort()) {
+    const input = readYamlMapping(path.join(inputsDir, name, META));
+    const sourceId = input.source_id;
+    if (input.source_type !== 'DATASET' || typeof sourceId !== 'string' || !datasetIds.has(sourceId)) continue;
+    const d = readYamlMapping(path.join(datasetsDir, sourceId, META));
+    const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+    const tags = input.tags !== null && typeof input.tags === 'object' && !Array.isArray(input.tags)
+      ? Object.fromEntries(Object.entries(input.tags as Record<string, unknown>).map(([k, v]) => [k, String(v)])) : {};
+    out.push({
+      dataset: {
+        name: str(d.name) ?? '', digest: str(d.digest) ?? '', sourceType: str(d.source_type) ?? '', source: str(d.source) ?? '',
+        ...(str(d.schema) !== undefined ? { schema: str(d.schema)! } : {}),
+        ...(str(d.profile) !== undefined ? { profile: str(d.profile)! } : {}),
+      },
+      tags,
+    });
+  }
+  return out;
 }

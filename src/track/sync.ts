@@ -4,7 +4,8 @@
 // - uploaded: new on the server (created, then everything logged);
 // - updated: already there but incomplete (a mirror that gave up, a run still RUNNING when last
 //   synced): only what the server lacks is sent — params, changed tags, metric points it does not
-//   hold, artifacts it lacks or holds at another size (its artifact proxy's list), status and end;
+//   hold, dataset inputs it lacks, artifacts it lacks or holds at another size (its artifact
+//   proxy's list), status and end;
 // - unchanged: nothing to send. A second sync of unchanged runs, RUNNING ones included, only reads.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,8 +15,9 @@ import { RestTracker, tagsOf } from './mlflow-rest.js';
 import type { RestClientOptions } from './rest-client.js';
 import { LOCAL_RUN_ID_TAG, PARENT_RUN_TAG } from './run-tags.js';
 import {
-  listExperiments, listFiles, listRuns, readKeyValues, readMetricHistories, type StoredRun,
+  listExperiments, listFiles, listRuns, readKeyValues, readMetricHistories, readRunInputs, type StoredRun,
 } from './store-reader.js';
+import type { DatasetInput } from './tracker.js';
 import { storeDirFromUri } from './file-store.js';
 
 export type SyncOutcome = 'uploaded' | 'updated' | 'unchanged';
@@ -82,8 +84,12 @@ function parentsFirst(runs: StoredRun[]): StoredRun[] {
 async function syncRun(api: MlflowApi, remoteExp: string, run: StoredRun, existing: ApiRun | undefined,
   remoteIds: Map<string, string>): Promise<{ outcome: SyncOutcome; sent: string[] }> {
   const terminal = run.status !== 'RUNNING' && run.status !== 'SCHEDULED';
+  // MLflow keeps one input per (dataset, run): what the server lacks is a dataset (name, digest) it
+  // does not list for the run. Checked even for an ended run: one uploaded before inputs existed.
+  const inputs = readRunInputs(run.dir);
+  const missingInputs = missingFrom(inputs, existing);
   // The mirror and sync both end a server run last: a matching end means everything before arrived.
-  if (existing && terminal && existing.info.status === run.status && existing.info.end_time === run.endTime) {
+  if (existing && terminal && existing.info.status === run.status && existing.info.end_time === run.endTime && missingInputs.length === 0) {
     return { outcome: 'unchanged', sent: [] };
   }
 
@@ -125,6 +131,11 @@ async function syncRun(api: MlflowApi, remoteExp: string, run: StoredRun, existi
     if (nParams > 0) sent.push(`${nParams} param(s)`);
     if (nTags > 0) sent.push(`${nTags} tag(s)`);
   }
+  const newInputs = existing ? missingInputs : inputs;
+  if (newInputs.length > 0) {
+    await api.logInputs(runId, newInputs);
+    sent.push(`${newInputs.length} dataset input(s)`);
+  }
   const artifactRoot = path.join(run.dir, 'artifacts');
   const artifactUri = remote.info.artifact_uri ?? `mlflow-artifacts:/${remoteExp}/${runId}/artifacts`;
   const local = listFiles(artifactRoot);
@@ -144,4 +155,10 @@ async function syncRun(api: MlflowApi, remoteExp: string, run: StoredRun, existi
   }
   if (!existing) return { outcome: 'uploaded', sent };
   return { outcome: sent.length > 0 ? 'updated' : 'unchanged', sent };
+}
+
+/** the local inputs whose dataset (name and digest) the server run does not list */
+function missingFrom(inputs: DatasetInput[], remote: ApiRun | undefined): DatasetInput[] {
+  const held = new Set((remote?.inputs?.dataset_inputs ?? []).map((i) => JSON.stringify([i.dataset.name, i.dataset.digest])));
+  return inputs.filter((i) => !held.has(JSON.stringify([i.dataset.name, i.dataset.digest])));
 }

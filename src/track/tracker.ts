@@ -27,6 +27,30 @@ export interface NewRun {
   parent?: RunRef;
 }
 
+/**
+ * A dataset as MLflow records it (mlflow.entities.Dataset): name and digest identify it (MLflow
+ * keys datasets by the pair; the digest is at most 36 characters), source_type and source say
+ * where it came from (source is a JSON string, e.g. {"uri": "file:///..."} for source_type
+ * 'local', {"url": "..."} for 'http'), schema and profile are optional JSON strings.
+ */
+export interface Dataset {
+  name: string;
+  digest: string;
+  sourceType: string;
+  source: string;
+  schema?: string;
+  profile?: string;
+}
+
+/** The MLflow input tag that says what a run used a dataset for ('training', 'validation', ...). */
+export const DATASET_CONTEXT_TAG = 'mlflow.data.context';
+
+/** A dataset used by a run (mlflow.entities.DatasetInput), with its input tags. */
+export interface DatasetInput {
+  dataset: Dataset;
+  tags: Record<string, string>;
+}
+
 /** A trial that an earlier invocation already finished, found by its run_sweep.trial_id tag. */
 export interface FinishedTrial {
   trialId: string;
@@ -44,6 +68,12 @@ export interface Tracker {
   logMetrics(run: RunRef, metrics: MetricPoint[]): Promise<void>;
   logParams(run: RunRef, params: Record<string, string>): Promise<void>;
   setTags(run: RunRef, tags: Record<string, string>): Promise<void>;
+  /**
+   * Records datasets as inputs of the run (MLflow's log_inputs). MLflow keeps one input per
+   * (dataset, run): logging the same dataset (name and digest) again adds nothing. Optional: a
+   * sink without inputs records none.
+   */
+  logInputs?(run: RunRef, inputs: DatasetInput[]): Promise<void>;
   /** path is relative to the run's artifact root, '/'-separated */
   logArtifact(run: RunRef, path: string, content: string | Uint8Array): Promise<void>;
   endRun(run: RunRef, status: Exclude<RunStatus, 'RUNNING'>, endTime: number): Promise<void>;

@@ -1,5 +1,5 @@
 // The server's side of MirroredTracker: every run written to the local store gets a lane here, a
-// list of operations sent to the server in order (create, log-batch, artifacts, end), in the
+// list of operations sent to the server in order (create, log-batch, inputs, artifacts, end), in the
 // background. Tracker calls only append to a lane and return; nothing here delays training, local
 // recording or Ctrl-C.
 //
@@ -15,7 +15,7 @@
 // - Any other 4xx (400 INVALID_PARAMETER_VALUE, 404, 405, 413 ...): the server rejected that run.
 //   Its lane stops (its children wait for sync), it is reported, other runs go on.
 import { RunSweepError } from '../errors.js';
-import type { MetricPoint, NewRun, RunRef, RunStatus } from './tracker.js';
+import type { DatasetInput, MetricPoint, NewRun, RunRef, RunStatus } from './tracker.js';
 import type { RestTracker } from './mlflow-rest.js';
 import { MlflowApiError, RequestAbortedError } from './rest-client.js';
 import { LOCAL_RUN_ID_TAG } from './run-tags.js';
@@ -50,6 +50,7 @@ type Op =
   | { kind: 'create'; run: NewRun }
   | { kind: 'log'; metrics: MetricPoint[]; params: Record<string, string>; tags: Record<string, string> }
   | { kind: 'artifact'; path: string; content: Uint8Array }
+  | { kind: 'inputs'; inputs: DatasetInput[] }
   | { kind: 'end'; status: Exclude<RunStatus, 'RUNNING'>; endTime: number };
 
 interface Lane {
@@ -142,6 +143,12 @@ export class UploadQueue {
     // a copy: the caller may reuse its buffer once the local write is done
     const copy = typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content);
     this.pushTo(run, { kind: 'artifact', path, content: copy });
+  }
+
+  logInputs(run: RunRef, inputs: DatasetInput[]): void {
+    if (inputs.length > 0) {
+      this.pushTo(run, { kind: 'inputs', inputs: inputs.map((i) => ({ dataset: { ...i.dataset }, tags: { ...i.tags } })) });
+    }
   }
 
   endRun(run: RunRef, status: Exclude<RunStatus, 'RUNNING'>, endTime: number): void {
@@ -307,6 +314,9 @@ export class UploadQueue {
         return;
       case 'artifact':
         await this.remote.logArtifact(server, op.path, op.content);
+        return;
+      case 'inputs':
+        await this.remote.api.logInputs(server.runId, op.inputs);
         return;
       case 'end':
         await this.remote.endRun(server, op.status, op.endTime);

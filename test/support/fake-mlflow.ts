@@ -12,7 +12,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 
-type FieldType = 'string' | 'int64' | 'double' | 'status' | 'kv[]' | 'metric[]' | 'string[]' | 'viewtype';
+type FieldType = 'string' | 'int64' | 'double' | 'status' | 'kv[]' | 'metric[]' | 'string[]' | 'viewtype' | 'dataset_input[]';
 type Schema = Record<string, { type: FieldType; required?: boolean }>;
 
 const SCHEMAS: Record<string, Schema> = {
@@ -20,6 +20,7 @@ const SCHEMAS: Record<string, Schema> = {
   'runs/create': { experiment_id: { type: 'string' }, user_id: { type: 'string' }, run_name: { type: 'string' }, start_time: { type: 'int64' }, tags: { type: 'kv[]' } },
   'runs/update': { run_id: { type: 'string', required: true }, run_uuid: { type: 'string' }, status: { type: 'status' }, end_time: { type: 'int64' }, run_name: { type: 'string' } },
   'runs/log-batch': { run_id: { type: 'string', required: true }, metrics: { type: 'metric[]' }, params: { type: 'kv[]' }, tags: { type: 'kv[]' } },
+  'runs/log-inputs': { run_id: { type: 'string', required: true }, datasets: { type: 'dataset_input[]' } },
   'runs/set-tag': { run_id: { type: 'string', required: true }, run_uuid: { type: 'string' }, key: { type: 'string', required: true }, value: { type: 'string' } },
   'runs/search': { experiment_ids: { type: 'string[]' }, filter: { type: 'string' }, run_view_type: { type: 'viewtype' }, max_results: { type: 'int64' }, order_by: { type: 'string[]' }, page_token: { type: 'string' } },
 };
@@ -39,6 +40,8 @@ class MethodNotAllowed extends Error {
 const invalid = (msg: string): ApiError => new ApiError('INVALID_PARAMETER_VALUE', msg);
 
 export interface FakeMetric { key: string; value: number; timestamp: number; step: number }
+export interface FakeDataset { name: string; digest: string; source_type: string; source: string; schema?: string; profile?: string }
+export interface FakeDatasetInput { tags: Array<{ key: string; value: string }>; dataset: FakeDataset }
 export interface FakeRun {
   info: { run_id: string; run_uuid: string; run_name: string; experiment_id: string; user_id: string; status: string;
     start_time: number; end_time?: number; artifact_uri: string; lifecycle_stage: string };
@@ -46,6 +49,8 @@ export interface FakeRun {
   tags: Map<string, string>;
   metrics: FakeMetric[];
   artifacts: Map<string, Buffer>;
+  /** runs/log-inputs: one per dataset (name, digest), as MLflow keeps them */
+  inputs: FakeDatasetInput[];
 }
 export interface FakeExperiment { experiment_id: string; name: string; artifact_location: string; lifecycle_stage: string; creation_time: number; last_update_time: number }
 export interface RecordedRequest { method: string; path: string; query: string; authorization?: string; body: unknown }
@@ -84,6 +89,34 @@ function checkType(name: string, v: unknown, type: FieldType): void {
     case 'viewtype': if (!['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'].includes(v as string)) bad(); break;
     case 'string[]': if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) bad(); break;
     case 'kv[]': if (!Array.isArray(v) || !v.every(isKv)) bad(); break;
+    case 'dataset_input[]': {
+      // service.proto DatasetInput {tags: InputTag[], dataset: Dataset}; name, digest, source_type,
+      // source and each tag's key and value are validate_required
+      if (!Array.isArray(v)) bad();
+      const req = (o: Record<string, unknown>, k: string, where: string): void => {
+        if (o[k] === undefined || o[k] === null || o[k] === '') throw invalid(`Missing value for required parameter '${where}.${k}'.`);
+        if (typeof o[k] !== 'string') bad();
+      };
+      for (const x of v as unknown[]) {
+        if (typeof x !== 'object' || x === null || Array.isArray(x)) bad();
+        const o = x as Record<string, unknown>;
+        if (Object.keys(o).some((k) => k !== 'tags' && k !== 'dataset')) bad();
+        const d = o.dataset as Record<string, unknown> | undefined;
+        if (typeof d !== 'object' || d === null) throw invalid(`Missing value for required parameter '${name}.dataset'.`);
+        if (Object.keys(d).some((k) => !['name', 'digest', 'source_type', 'source', 'schema', 'profile'].includes(k))) bad();
+        for (const k of ['name', 'digest', 'source_type', 'source']) req(d, k, `${name}.dataset`);
+        for (const k of ['schema', 'profile']) if (d[k] !== undefined && typeof d[k] !== 'string') bad();
+        if (o.tags !== undefined) {
+          if (!Array.isArray(o.tags)) bad();
+          for (const t of o.tags as unknown[]) {
+            if (typeof t !== 'object' || t === null || Object.keys(t).some((k) => k !== 'key' && k !== 'value')) bad();
+            req(t as Record<string, unknown>, 'key', `${name}.tags`);
+            req(t as Record<string, unknown>, 'value', `${name}.tags`);
+          }
+        }
+      }
+      break;
+    }
     case 'metric[]':
       if (!Array.isArray(v)) bad();
       for (const m of v as unknown[]) {
@@ -139,6 +172,8 @@ function matches(run: FakeRun, filter: string): boolean {
 export class FakeMlflowServer {
   readonly experiments = new Map<string, FakeExperiment>();
   readonly runs = new Map<string, FakeRun>();
+  /** per experiment id: its datasets by [name, digest] */
+  readonly datasets = new Map<string, Map<string, FakeDataset>>();
   readonly requests: RecordedRequest[] = [];
   /** the Authorization header required, if any: others get MLflow basic-auth's plain-text 401 */
   requiredAuth: string | undefined;
@@ -394,7 +429,7 @@ export class FakeMlflowServer {
     if (latest.size) data.metrics = [...latest.values()].map((m) => ({ ...m, value: jsonDouble(m.value) }));
     if (run.params.size) data.params = [...run.params].map(([key, value]) => ({ key, value }));
     if (run.tags.size) data.tags = [...run.tags].map(([key, value]) => ({ key, value }));
-    return { info: run.info, data, inputs: {} };
+    return { info: run.info, data, inputs: run.inputs.length ? { dataset_inputs: run.inputs } : {} };
   }
 
   private post(endpoint: string, b: Record<string, unknown>): unknown {
@@ -419,7 +454,7 @@ export class FakeMlflowServer {
         const run: FakeRun = {
           info: { run_id: id, run_uuid: id, run_name: runName, experiment_id: exp.experiment_id, user_id: (b.user_id as string) ?? '',
             status: 'RUNNING', start_time: Number(b.start_time ?? Date.now()), artifact_uri: `${exp.artifact_location}/${id}/artifacts`, lifecycle_stage: 'active' },
-          params: new Map(), tags, metrics: [], artifacts: new Map(),
+          params: new Map(), tags, metrics: [], artifacts: new Map(), inputs: [],
         };
         this.runs.set(id, run);
         return { run: this.toApi(run) };
@@ -448,6 +483,33 @@ export class FakeMlflowServer {
         for (const p of params) run.params.set(p.key, p.value ?? '');
         for (const t of tags) run.tags.set(t.key, t.value ?? '');
         for (const m of metrics) run.metrics.push({ key: m.key as string, value: num(m.value), timestamp: Number(m.timestamp), step: Number(m.step ?? 0) });
+        return {};
+      }
+      case 'runs/log-inputs': {
+        // SqlAlchemyStore.log_inputs: _validate_dataset_inputs' limits, an active run, then one
+        // dataset per (experiment, name, digest) and one input per (dataset, run): a dataset the
+        // run already has is not recorded again (its new tags are dropped too)
+        const run = this.run(b.run_id as string);
+        if (run.info.lifecycle_stage !== 'active') throw new ApiError('INVALID_STATE', `The run ${run.info.run_id} must be in the 'active' state.`);
+        const inputs = (b.datasets ?? []) as FakeDatasetInput[];
+        for (const { dataset: d, tags } of inputs) {
+          for (const [k, max] of [['name', 500], ['digest', 36], ['source', 65535], ['schema', 1048575], ['profile', 16777215]] as const) {
+            if ((d[k] ?? '').length > max) throw invalid(`Dataset ${k} exceeds the maximum length of ${max}`);
+          }
+          if (d.source_type.length > 36) throw invalid('Dataset source_type exceeds the maximum length of 36');
+          for (const t of tags ?? []) {
+            if (t.key.length > 255) throw invalid('InputTag key exceeds the maximum length of 255');
+            if (t.value.length > 500) throw invalid('InputTag value exceeds the maximum length of 500');
+          }
+        }
+        const known = this.datasets.get(run.info.experiment_id) ?? new Map<string, FakeDataset>();
+        this.datasets.set(run.info.experiment_id, known);
+        for (const { dataset, tags } of inputs) {
+          const key = JSON.stringify([dataset.name, dataset.digest]);
+          if (!known.has(key)) known.set(key, { ...dataset });
+          if (run.inputs.some((i) => JSON.stringify([i.dataset.name, i.dataset.digest]) === key)) continue;
+          run.inputs.push({ tags: (tags ?? []).map((t) => ({ key: t.key, value: t.value })), dataset: known.get(key)! });
+        }
         return {};
       }
       case 'runs/set-tag': {

@@ -1,5 +1,6 @@
 // An independent port of the checks MLflow 2.17's FileStore (mlflow/store/tracking/file_store.py,
-// mlflow/utils/file_utils.py, mlflow/utils/validation.py, mlflow/entities/run_info.py) applies
+// mlflow/utils/file_utils.py, mlflow/utils/validation.py, mlflow/entities/run_info.py, and for run
+// inputs mlflow/entities/dataset.py, dataset_input.py, input_tag.py, _mlflow_object.py) applies
 // when it reads a store: what it rejects here, MLflow rejects, and one rejected run makes MLflow's
 // run search fail for the whole experiment. It deliberately shares no code with src/track.
 import fs from 'node:fs';
@@ -19,9 +20,14 @@ export interface RunInfo {
   run_id: string; run_uuid: string; experiment_id: string; run_name: string | null; user_id: string;
   status: string; start_time: number; end_time: number | null; lifecycle_stage: string; artifact_uri: string | null;
 }
+/** mlflow.entities.Dataset: values as read from YAML, unchecked (MLflow does not check their types) */
+export interface Dataset { name: unknown; digest: unknown; source_type: unknown; source: unknown; schema: unknown; profile: unknown }
+export interface DatasetInput { dataset: Dataset; tags: Array<{ key: string; value: unknown }> }
+export interface DatasetSummary { experiment_id: string; name: unknown; digest: unknown; context: unknown }
 export interface Run {
   info: RunInfo;
   data: { metrics: Record<string, number>; params: Record<string, string>; tags: Record<string, string> };
+  inputs: { dataset_inputs: DatasetInput[] };
 }
 export interface Experiment {
   experiment_id: string; name: string; artifact_location: string; lifecycle_stage: string;
@@ -33,6 +39,9 @@ const RUN_ID_REGEX = /^[a-zA-Z0-9][\w-]{0,255}$/;
 const EXPERIMENT_ID_REGEX = /^[a-zA-Z0-9][\w-]{0,63}$/;
 const VALID_NAME = /^[/\p{L}\p{N}\p{Mn}\p{Mc}\p{Pc}.\- ]*$/u;
 const RESERVED_EXPERIMENT_FOLDERS = ['tags', 'datasets', 'traces'];
+/** mlflow/protos/internal.proto InputVertexType */
+const INPUT_VERTEX_TYPE = new Map([['RUN', 1], ['DATASET', 2]]);
+const DATASET_PROPERTIES = ['digest', 'name', 'profile', 'schema', 'source', 'source_type'] as const;
 // Python's str.strip() and str.splitlines() character sets
 const PY_WS = '\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 const PY_STRIP = new RegExp(`^[${PY_WS}]+|[${PY_WS}]+$`, 'g');
@@ -336,8 +345,130 @@ export class MlflowFileStoreReader {
     }
     const params = this.keyValues(runDir, 'params', 'parameter');
     const tags = this.keyValues(runDir, 'tags', 'tag');
+    const inputs = this.allInputs(info);
     const runName = info.run_name || tags['mlflow.runName'] || info.run_name;
-    return { info: { ...info, run_name: runName }, data: { metrics, params, tags } };
+    return { info: { ...info, run_name: runName }, data: { metrics, params, tags }, inputs };
+  }
+
+  /** the log lines MLflow's logging.warning would print while reading inputs */
+  readonly warnings: string[] = [];
+
+  /** _get_all_inputs */
+  private allInputs(info: RunInfo): { dataset_inputs: DatasetInput[] } {
+    const runDir = this.runDir(info);
+    const inputsParent = path.join(runDir, 'inputs');
+    const expDir = this.experimentDir(info.experiment_id);
+    if (expDir === null) throw new MlflowReadError(`Experiment ${info.experiment_id} does not exist.`);
+    const datasetsParent = path.join(expDir, 'datasets');
+    if (!fs.existsSync(inputsParent) || !fs.existsSync(datasetsParent)) return { dataset_inputs: [] };
+    const datasetDirs = fs.readdirSync(datasetsParent);
+    const out: DatasetInput[] = [];
+    for (const inputDir of fs.readdirSync(inputsParent)) {
+      const input = this.fileStoreInput(path.join(inputsParent, inputDir));
+      if (input.source_type !== INPUT_VERTEX_TYPE.get('DATASET')) {
+        this.warnings.push(`Encountered invalid run input source type '${input.source_type}'. Skipping.`);
+        continue;
+      }
+      const matching = datasetDirs.filter((d) => d === input.source_id);
+      if (matching.length === 0) {
+        this.warnings.push(`Failed to find dataset with ID '${String(input.source_id)}' referenced as an input of the run with ID '${info.run_id}'. Skipping.`);
+        continue;
+      }
+      const dataset = this.datasetFromDir(path.join(datasetsParent, matching[0]!));
+      out.push({ dataset, tags: Object.entries(input.tags).map(([key, value]) => ({ key, value })) });
+    }
+    return { dataset_inputs: out };
+  }
+
+  /** FileStore._FileStoreInput.from_yaml */
+  private fileStoreInput(dir: string): { source_type: number; source_id: unknown; destination_type: number; destination_id: unknown; tags: Record<string, unknown> } {
+    const where = path.join(dir, 'meta.yaml');
+    const d = this.readYamlRetrying(dir);
+    if (d === null) throw new MlflowReadError(`${where}: TypeError: 'NoneType' object is not subscriptable`);
+    if (typeof d !== 'object' || Array.isArray(d)) throw new MlflowReadError(`${where}: TypeError: indices must be integers`);
+    const m = d as Record<string, unknown>;
+    for (const k of ['source_type', 'source_id', 'destination_type', 'destination_id', 'tags']) {
+      if (!(k in m)) throw new MlflowReadError(`${where}: KeyError: '${k}'`);
+    }
+    // protobuf's EnumTypeWrapper.Value: a name it does not know is a ValueError
+    const vertex = (v: unknown): number => {
+      const n = typeof v === 'string' ? INPUT_VERTEX_TYPE.get(v) : undefined;
+      if (n === undefined) throw new MlflowReadError(`${where}: ValueError: Enum InputVertexType has no value defined for name ${JSON.stringify(v)}`);
+      return n;
+    };
+    const tags = m.tags;
+    // the dict comprehension over fs_input.tags.items()
+    if (tags === null || typeof tags !== 'object' || Array.isArray(tags)) {
+      throw new MlflowReadError(`${where}: AttributeError: '${tags === null ? 'NoneType' : Array.isArray(tags) ? 'list' : typeof tags}' object has no attribute 'items'`);
+    }
+    return {
+      source_type: vertex(m.source_type), source_id: m.source_id, destination_type: vertex(m.destination_type),
+      destination_id: m.destination_id, tags: tags as Record<string, unknown>,
+    };
+  }
+
+  /** FileStore._get_dataset_from_dir + Dataset.from_dictionary (_MLflowObject: keys filtered to the properties, then Dataset(**kwargs)) */
+  private datasetFromDir(dir: string): Dataset {
+    const where = path.join(dir, 'meta.yaml');
+    const d = this.readYamlRetrying(dir);
+    if (d === null || typeof d !== 'object' || Array.isArray(d)) {
+      throw new MlflowReadError(`${where}: AttributeError: '${d === null ? 'NoneType' : typeof d}' object has no attribute 'items'`);
+    }
+    const m = d as Record<string, unknown>;
+    for (const k of ['name', 'digest', 'source_type', 'source']) {
+      if (!(k in m)) throw new MlflowReadError(`${where}: TypeError: Dataset.__init__() missing 1 required positional argument: '${k}'`);
+    }
+    const out = {} as Record<(typeof DATASET_PROPERTIES)[number], unknown>;
+    for (const k of DATASET_PROPERTIES) out[k] = k in m ? m[k] : null;
+    return out as unknown as Dataset;
+  }
+
+  /** FileStore._read_yaml: read_yaml, retried while the file reads as empty (None); big ints as numbers */
+  private readYamlRetrying(dir: string): unknown {
+    let v: unknown;
+    try {
+      v = readYaml(dir, 'meta.yaml');
+    } catch (err) {
+      // reading a run's inputs, nothing catches it: get_run and search_runs fail
+      if (err instanceof MissingConfig) throw new MlflowReadError(`MissingConfigException: ${err.message}`);
+      throw err;
+    }
+    return typeof v === 'bigint' ? Number(v) : v;
+  }
+
+  /** get_run(run_id).inputs */
+  getRunInputs(runId: string): DatasetInput[] {
+    return this.getRun(runId).inputs.dataset_inputs;
+  }
+
+  /**
+   * _search_datasets: (experiment, name, digest, context) of every input of every run directory
+   * (reserved folders aside) — what MLflow's UI offers in its dataset filter. Unlike run search,
+   * a directory without a readable meta.yaml is not skipped here: it fails the whole call.
+   */
+  searchDatasets(experimentIds: string[]): DatasetSummary[] {
+    const seen = new Map<string, DatasetSummary>();
+    for (const expId of experimentIds) {
+      const expDir = this.experimentDir(expId);
+      if (expDir === null) throw new MlflowReadError(`Experiment ${expId} does not exist.`);
+      for (const name of fs.readdirSync(expDir)) {
+        const dir = path.join(expDir, name);
+        if (RESERVED_EXPERIMENT_FOLDERS.includes(name) || !isDir(dir)) continue;
+        let info: RunInfo;
+        try {
+          info = this.runInfoFromDir(dir);
+        } catch (err) {
+          if (err instanceof MissingConfig) throw new MlflowReadError(`MissingConfigException: ${err.message}`);
+          throw err;
+        }
+        for (const input of this.allInputs(info).dataset_inputs) {
+          const context = input.tags.find((t) => t.key === 'mlflow.data.context')?.value ?? null;
+          const summary = { experiment_id: expId, name: input.dataset.name, digest: input.dataset.digest, context };
+          seen.set(JSON.stringify(summary), summary);
+        }
+      }
+    }
+    return [...seen.values()];
   }
 
   private keyValues(runDir: string, sub: string, kind: string): Record<string, string> {
