@@ -1,7 +1,10 @@
 // The run-sweep command: dispatch, and failures to messages and exit codes through the one error
 // table (src/errors.ts). Anything that is not a RunSweepError is a bug: one line, no stack.
 import { describeInternalError, EXIT, RunSweepError } from '../errors.js';
-import { parseCommand, USAGE, UsageError } from './args.js';
+import { parseCommand, USAGE } from './args.js';
+import { cancelCommand, statusCommand } from './queue-status.js';
+import { submitCommand } from './submit.js';
+import { workerCommand } from './worker.js';
 import { checkCommand } from './check.js';
 import { reportCommand } from './report.js';
 import { packageVersion, type Io } from './io.js';
@@ -39,8 +42,19 @@ export async function main(argv: string[], io: Io): Promise<number> {
         const { kind: _kind, ...options } = command;
         return await checkCommand(options, io);
       }
-      default:
-        throw new UsageError(`${command.kind} is not wired yet`);
+      case 'submit':
+        return await submitCommand({
+          file: command.file, queue: command.queue, set: command.set, only: command.only, output: command.output,
+          dryRun: command.dryRun, trackingUri: command.trackingUri, detach: command.detach, lockMs: command.lockMs,
+        }, io);
+      case 'worker': {
+        const { kind: _kind, ...options } = command;
+        return await workerCommand(options, io);
+      }
+      case 'status':
+        return await statusCommand({ queue: command.queue, experiment: command.experiment, json: command.json }, io);
+      case 'cancel':
+        return await cancelCommand({ queue: command.queue, experiment: command.experiment }, io);
     }
   } catch (err) {
     return reportError(err, io);

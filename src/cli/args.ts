@@ -11,9 +11,9 @@ export const USAGE = `usage:
   run-sweep report [<experiment.yaml> | --experiment NAME] [--tracking-uri URI] --out report.html
   run-sweep validate <experiment.yaml>...
   run-sweep sync [--from DIR] [--to URI]
-  run-sweep submit <experiment.yaml> --queue redis://HOST:PORT[/DB] [--detach] [run options]
-  run-sweep worker --queue redis://HOST:PORT[/DB] [--workers N] [--tracking-uri URI]
-  run-sweep status --queue redis://HOST:PORT[/DB]
+  run-sweep submit <experiment.yaml> --queue redis://HOST:PORT[/DB] [--detach] [--lock-ms MS] [run options]
+  run-sweep worker --queue redis://HOST:PORT[/DB] [--workers N] [--tracking-uri URI] [--lock-ms MS] [--quiet]
+  run-sweep status --queue redis://HOST:PORT[/DB] [<experiment>] [--json]
   run-sweep cancel <experiment> --queue redis://HOST:PORT[/DB]
   run-sweep schema [experiment | events]
   run-sweep --help | --version
@@ -42,6 +42,7 @@ options:
   --to URI            sync: the MLflow server (default $MLFLOW_TRACKING_URI)
   --queue URL         submit, worker, status, cancel: the Redis that holds the work in flight
   --detach            submit: return once the trials are queued
+  --lock-ms MS        submit, worker: the job lock and stalled check (default $RUN_SWEEP_QUEUE_LOCK_MS, else 60000)
 
 exit codes: 0 all trials finished (check: no regression), 1 a trial failed, the server rejected data
 or (check) a regression, 2 bad usage, config, corpus, store, tracking setup or baseline (nothing
@@ -86,9 +87,9 @@ export type Command =
       markdown: string | null;
     } & RunOptions)
   | { kind: 'report'; file: string | null; experiment: string | null; trackingUri: string | null; out: string }
-  | ({ kind: 'submit'; queue: string; detach: boolean } & RunOptions)
-  | { kind: 'worker'; queue: string; workers: number | null; trackingUri: string | null }
-  | { kind: 'status'; queue: string }
+  | ({ kind: 'submit'; queue: string; detach: boolean; lockMs: number | null } & RunOptions)
+  | { kind: 'worker'; queue: string; workers: number | null; trackingUri: string | null; lockMs: number | null; quiet: boolean }
+  | { kind: 'status'; queue: string; experiment: string | null; json: boolean }
   | { kind: 'cancel'; queue: string; experiment: string };
 
 type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
@@ -122,11 +123,16 @@ const OPTIONS: Record<string, Record<string, OptionSpec>> = {
   validate: {},
   sync: { from: { type: 'string' }, to: { type: 'string' } },
   schema: {},
-  submit: { ...RUN_OPTIONS, queue: { type: 'string' }, detach: { type: 'boolean' } },
-  worker: { queue: { type: 'string' }, workers: { type: 'string' }, 'tracking-uri': { type: 'string' } },
-  status: { queue: { type: 'string' } },
+  // Workers are the worker processes' business, and the tracking store decides what is finished.
+  submit: { ...without(RUN_OPTIONS, 'workers', 'rerun', 'per-trial'), queue: { type: 'string' }, detach: { type: 'boolean' }, 'lock-ms': { type: 'string' } },
+  worker: { queue: { type: 'string' }, workers: { type: 'string' }, 'tracking-uri': { type: 'string' }, 'lock-ms': { type: 'string' }, quiet: { type: 'boolean', short: 'q' } },
+  status: { queue: { type: 'string' }, json: { type: 'boolean' } },
   cancel: { queue: { type: 'string' } },
 };
+
+function without(options: Record<string, OptionSpec>, ...names: string[]): Record<string, OptionSpec> {
+  return Object.fromEntries(Object.entries(options).filter(([k]) => !names.includes(k)));
+}
 
 const SUBCOMMANDS = new Set(Object.keys(OPTIONS).filter((k) => k !== 'run'));
 
@@ -162,6 +168,7 @@ export function parseCommand(argv: string[]): Command {
     if (positionals.length > 1) throw new UsageError(`${command === 'run' ? '' : `${command}: `}one ${what} at a time (got ${positionals.join(', ')})`);
     return positionals[0]!;
   };
+  const lockMs = (): number | null => (values['lock-ms'] === undefined ? null : positiveInteger('--lock-ms', values['lock-ms'] as string));
   const run = (): RunOptions => {
     if (values.quiet && values.json) throw new UsageError('--quiet and --json cannot be used together');
     return {
@@ -210,7 +217,7 @@ export function parseCommand(argv: string[]): Command {
       return { kind: 'report', file, experiment: str('experiment'), trackingUri: str('tracking-uri'), out: required('out') };
     }
     case 'submit':
-      return { kind: 'submit', ...run(), queue: required('queue'), detach: flag('detach') };
+      return { kind: 'submit', ...run(), queue: required('queue'), detach: flag('detach'), lockMs: lockMs() };
     case 'worker':
       if (positionals.length > 0) throw new UsageError(`worker takes no file arguments (got ${positionals.join(' ')})`);
       return {
@@ -218,10 +225,12 @@ export function parseCommand(argv: string[]): Command {
         queue: required('queue'),
         workers: values.workers === undefined ? null : positiveInteger('--workers', values.workers as string),
         trackingUri: str('tracking-uri'),
+        lockMs: lockMs(),
+        quiet: flag('quiet'),
       };
     case 'status':
-      if (positionals.length > 0) throw new UsageError(`status takes no arguments (got ${positionals.join(' ')})`);
-      return { kind: 'status', queue: required('queue') };
+      if (positionals.length > 1) throw new UsageError(`status takes at most one experiment name (got ${positionals.join(' ')})`);
+      return { kind: 'status', queue: required('queue'), experiment: positionals[0] ?? null, json: flag('json') };
     case 'cancel':
       return { kind: 'cancel', queue: required('queue'), experiment: one('experiment name') };
     default:

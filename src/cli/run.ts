@@ -2,14 +2,9 @@
 // The order is the contract: everything that can be known before training is checked before any
 // run exists, and the local store is written before any server hears of anything.
 import { availableParallelism } from 'node:os';
-import { loadExperiment } from '../config/load.js';
 import { parseDuration } from '../config/duration.js';
-import { trackingUriProblem } from '../config/tracking-uri.js';
 import { EXIT, RunSweepError } from '../errors.js';
 import { corpusIdentity } from '../plan/corpus-identity.js';
-import { expandTrials } from '../plan/expand.js';
-import { preflight } from '../plan/preflight.js';
-import { selectTrials } from '../plan/select.js';
 import { chooseReporterMode, createReporter } from '../report/reporter.js';
 import { formatSummary, formatTrialPlan } from '../report/summary.js';
 import type { ExperimentConfig } from '../config/types.js';
@@ -20,6 +15,7 @@ import { redactUri } from '../track/secrets.js';
 import { SweepRecorder } from '../track/sweep-recorder.js';
 import type { Command } from './args.js';
 import { packageVersion, type Io } from './io.js';
+import { checkBeforeTraining, planSweep } from './plan-sweep.js';
 import { onStopSignals, SIGNAL_EXIT, signalGate } from './signals.js';
 
 
@@ -44,34 +40,20 @@ export interface SweepOutcome {
 
 /** Loads, checks, trains and records a sweep, printing as it goes; errors a user can cause are RunSweepErrors. */
 export async function executeSweep(command: Extract<Command, { kind: 'run' }>, io: Io): Promise<SweepOutcome> {
-  const loaded = loadExperiment(command.file, { set: command.set });
-  const { file, dir } = loaded;
-  const uri = command.trackingUri ?? loaded.config.tracking.uri ?? (io.env.MLFLOW_TRACKING_URI || null);
-  // From here on the config never holds a password: tracking.uri is kept redacted in every run's
-  // params and config.yaml; the credentials travel only inside the tracker.
-  const config = { ...loaded.config, tracking: { ...loaded.config.tracking, uri: loaded.config.tracking.uri === null ? null : redactUri(loaded.config.tracking.uri) } };
-  const all = expandTrials(config, { corpusIdentity: corpusIdentity(dir) });
-  const trials = selectTrials(all, command.only);
+  const plan = planSweep(command, io);
+  const { config, file, dir, uri, all, trials } = plan;
   const points = all.length / (config.sweep.seeds?.length ?? 1);
   // Under --json stdout holds only events: human text goes to stderr.
   const say = command.output === 'json' ? io.err : io.out;
   say(`${config.name}: ${trials.length} trial(s)` +
     (trials.length < all.length ? ` of ${all.length} (--only)` : config.sweep.seeds ? ` (${points} grid point(s) × ${config.sweep.seeds.length} seed(s))` : ''));
-  const experimentName = config.tracking.experiment ?? config.name;
+  const experimentName = plan.experiment;
   const outcome = { config, file, dir, experiment: experimentName };
   if (command.dryRun) {
     say(formatTrialPlan(trials));
     return { ...outcome, exitCode: EXIT.ok, reports: [], location: '' };
   }
-
-  // Corpora, data shapes and model sizes, checked before any run exists (exit 2, nothing written).
-  const sizing = await preflight(trials, { file, baseDir: dir, maxMemoryMb: config.sweep.max_memory_mb });
-
-  // tracking.uri was checked with the file; a URI from the flag or the environment is checked here.
-  const uriProblem = uri === null || uri === loaded.config.tracking.uri ? undefined : trackingUriProblem(uri);
-  if (uriProblem !== undefined) {
-    throw new RunSweepError('tracking', `${command.trackingUri !== null ? '--tracking-uri' : 'MLFLOW_TRACKING_URI'}: ${uriProblem}`);
-  }
+  const sizing = await checkBeforeTraining(plan);
   const mode = command.output === 'auto' ? chooseReporterMode({}, { isTTY: io.tty !== undefined }, io.env) : command.output;
   const reporter = createReporter(mode, io, { sizes: sizing });
   let tracking;

@@ -43,6 +43,11 @@ export interface SweepOptions {
   onEvent: (event: SweepEvent) => void;
   /** the worker module (tests substitute one that crashes or runs out of memory) */
   workerUrl?: URL;
+  /**
+   * A thread pool the caller owns and keeps (a queue worker trains one trial per job, and a new
+   * pool per job would cost each trial a thread start and a tfjs load). Not destroyed here.
+   */
+  pool?: Piscina<TrialTask, void>;
   /** how often a trial claimed by another process is looked at again */
   claimPollMs?: number;
 }
@@ -148,6 +153,7 @@ class Sweep {
     // One BLAS thread per trial: OpenBLAS reads these when a worker loads it, and two OpenMP pools
     // per worker segfaulted at exit. Workers copy the environment when they start, so set it first.
     holdBlasToOneThread();
+    if (this.o.pool) return this.trainOn(this.o.pool, pending, workers);
     const pool: Pool = new Piscina({
       filename: (this.o.workerUrl ?? new URL('./worker.js', import.meta.url)).href,
       minThreads: workers,
@@ -156,6 +162,14 @@ class Sweep {
     });
     // A worker that dies outside a task (it failed to load, say) must not take the sweep down with it.
     pool.on('error', (err: unknown) => this.emit({ type: 'warning', message: `a worker thread died: ${asError(err).message}` }));
+    try {
+      await this.trainOn(pool, pending, workers);
+    } finally {
+      await pool.destroy();
+    }
+  }
+
+  private async trainOn(pool: Pool, pending: Trial[], workers: number): Promise<void> {
     const queue = [...pending];
     const deferred: Trial[] = [];
     const loop = async (): Promise<void> => {
@@ -180,11 +194,7 @@ class Sweep {
         await this.awaitOther(waiting, pool);
       }
     };
-    try {
-      await Promise.all(Array.from({ length: workers }, loop));
-    } finally {
-      await pool.destroy();
-    }
+    await Promise.all(Array.from({ length: workers }, loop));
   }
 
   /** A trial another process holds: wait until it lets go, then reuse its run or train it here. */

