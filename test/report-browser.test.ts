@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { runReport } from './support/report-cli.js';
+import { runCli } from './support/cli.js';
 import { recordCheck, sweptWorkspace } from './support/report-sweep.js';
 
 const CHROMIUM = process.env.RUN_SWEEP_CHROMIUM ?? '/usr/bin/chromium';
@@ -60,7 +60,7 @@ test('the report opens offline in chromium: every row, every chart, sorting, no 
     { configId: '45d6842969', label: HOSTILE, metric: 'val_perplexity', baseline: 15, now: 20.69, change: 0.38, allowed: 0.03, verdict: 'fail', note: 'worse by more than max(3 %, 3 σ)' },
     { configId: '45d6842969', label: HOSTILE, metric: 'tokens_per_second', baseline: 15000, now: 14379, change: -0.04, allowed: 0.5, verdict: 'pass' },
   ]);
-  const made = await runReport(['sweep.yaml', '--out', 'out/report.html'], cwd);
+  const made = await runCli(['report', 'sweep.yaml', '--out', 'out/report.html'], cwd);
   assert.equal(made.code, 0, made.stderr);
   assert.match(made.stdout, /^wrote out\/report\.html: 3 configuration\(s\), 4 finished trial\(s\), 2 failed or killed, from the store /m);
   const file = join(cwd, 'out', 'report.html');

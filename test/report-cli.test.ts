@@ -1,4 +1,4 @@
-// `run-sweep report` as a command (through test/support/report-cli.ts until argv is wired): where it
+// `run-sweep report` as a command : where it
 // reads from (--tracking-uri, the file's tracking.uri, $MLFLOW_TRACKING_URI, ./runs), which
 // experiment, and its errors: one line, exit 2, credentials never printed.
 import { test } from 'node:test';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { reportCommand } from '../src/cli/report.js';
 import { FileStoreTracker } from '../src/track/file-store.js';
 import { FakeMlflowServer } from './support/fake-mlflow.js';
-import { runReport } from './support/report-cli.js';
+import { runCli } from './support/cli.js';
 import { writeStore } from './support/report-store.js';
 import { workspace } from './support/workspace.js';
 
@@ -25,7 +25,7 @@ test('the store: --tracking-uri, then the file\'s tracking.uri, then $MLFLOW_TRA
   await writeStore(join(cwd, 'pinned'), 'exp', finished(2));
   await writeStore(join(cwd, 'envstore'), 'exp', finished(3));
   const trials = async (args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> => {
-    const r = await runReport([...args, '--out', 'r.html'], cwd, env);
+    const r = await runCli(['report', ...args, '--out', 'r.html'], cwd, env);
     assert.equal(r.code, 0, r.stderr);
     return /(\d+) finished trial\(s\)/.exec(r.stdout)![1]!;
   };
@@ -51,13 +51,13 @@ test('errors are one line and exit 2: no such experiment, an empty one, no store
     [['--experiment', 'exp', '--tracking-uri', 's3://bucket/runs'], /^run-sweep: tracking URI 's3:\/\/bucket\/runs': run-sweep reads a directory/],
   ];
   for (const [args, message] of cases) {
-    const r = await runReport([...args, '--out', 'r.html'], cwd);
+    const r = await runCli(['report', ...args, '--out', 'r.html'], cwd);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr.trim(), message);
     assert.ok(!existsSync(join(cwd, 'r.html')), 'no report is written');
   }
-  const bad = await runReport(['bad.yaml', '--out', 'r.html'], cwd);
+  const bad = await runCli(['report', 'bad.yaml', '--out', 'r.html'], cwd);
   assert.equal(bad.code, 2, bad.stderr);
   assert.match(bad.stderr, /bad\.yaml:2:\d+: model\.cell/);
 });
@@ -67,7 +67,7 @@ test('a server: no such experiment, and a server that is down, without printing 
   try {
     const cwd = workspace({});
     const uri = server.uri.replace('http://', 'http://bob:s3cret-pw@');
-    const none = await runReport(['--experiment', 'nope', '--tracking-uri', uri, '--out', 'r.html'], cwd);
+    const none = await runCli(['report', '--experiment', 'nope', '--tracking-uri', uri, '--out', 'r.html'], cwd);
     assert.equal(none.code, 2, none.stderr);
     assert.equal(none.stderr.trim(), `run-sweep: no experiment named 'nope' in the server http://***@127.0.0.1:${server.port}`);
     // the message itself holds no password (not only once the console has redacted it)
@@ -81,7 +81,7 @@ test('a server: no such experiment, and a server that is down, without printing 
   } finally {
     await server.stop();
   }
-  const down = await runReport(['--experiment', 'exp', '--out', 'r.html'], workspace({}),
+  const down = await runCli(['report', '--experiment', 'exp', '--out', 'r.html'], workspace({}),
     { MLFLOW_TRACKING_URI: `http://bob:s3cret-pw@127.0.0.1:${server.port}` });
   assert.equal(down.code, 2, down.stderr);
   assert.equal(down.stderr.trim().split('\n').length, 1, down.stderr);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeMlflowServer } from './support/fake-mlflow.js';
-import { runReport } from './support/report-cli.js';
+import { runCli } from './support/cli.js';
 import { sweptWorkspace } from './support/report-sweep.js';
 
 /** A table's body rows as cell texts, tags stripped; columns named in `drop` left out. */
@@ -22,11 +22,11 @@ test('a report read from the server has the rows of the report read from the loc
   const server = await new FakeMlflowServer().start();
   try {
     const cwd = await sweptWorkspace(['--tracking-uri', server.uri]);
-    const local = await runReport(['sweep.yaml', '--tracking-uri', 'runs', '--out', 'local.html'], cwd);
+    const local = await runCli(['report', 'sweep.yaml', '--tracking-uri', 'runs', '--out', 'local.html'], cwd);
     assert.equal(local.code, 0, local.stderr);
     // without the local store, only the server can answer
     rmSync(join(cwd, 'runs'), { recursive: true });
-    const served = await runReport(['sweep.yaml', '--out', 'served.html'], cwd, { MLFLOW_TRACKING_URI: server.uri });
+    const served = await runCli(['report', 'sweep.yaml', '--out', 'served.html'], cwd, { MLFLOW_TRACKING_URI: server.uri });
     assert.equal(served.code, 0, served.stderr);
     assert.match(served.stdout, new RegExp(`3 configuration\\(s\\), 4 finished trial\\(s\\), 2 failed or killed, from the server ${server.uri.replace(/[.]/g, '\\.')}$`, 'm'));
     assert.ok(server.requests.some((r) => r.path === '/api/2.0/mlflow/metrics/get-history'), 'curves come from the metric history endpoint');

@@ -1,26 +1,24 @@
-// Runs `run-sweep check` as a child process through test/support/check-cli.ts (the command's argv
-// wiring is the lead's; this calls checkCommand with the options it would parse).
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+// `run-sweep check` through the real command: the options a test gives, as argv.
 import type { CheckOptions } from '../../src/cli/check.js';
-import type { CliResult } from './cli.js';
-
-const SCRIPT = fileURLToPath(new URL('./check-cli.js', import.meta.url));
+import { runCli, type CliResult } from './cli.js';
 
 export function runCheck(options: Partial<CheckOptions> & { file: string; baseline: string }, cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT, JSON.stringify(options)], {
-      cwd,
-      env: { ...process.env, MLFLOW_TRACKING_URI: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  const args = ['check', options.file, '--baseline', options.baseline];
+  for (const s of options.set ?? []) args.push('--set', s);
+  for (const o of options.only ?? []) args.push('--only', o);
+  const flags: [keyof CheckOptions, string][] = [
+    ['rerun', '--rerun'], ['updateBaseline', '--update-baseline'], ['allowMissing', '--allow-missing'],
+    ['allowNew', '--allow-new'], ['allowDataChange', '--allow-data-change'], ['perTrial', '--per-trial'],
+  ];
+  for (const [key, flag] of flags) if (options[key] === true) args.push(flag);
+  if (options.junit) args.push('--junit', options.junit);
+  if (options.markdown) args.push('--markdown', options.markdown);
+  if (options.trackingUri) args.push('--tracking-uri', options.trackingUri);
+  if (options.workers) args.push('--workers', String(options.workers));
+  // Quiet unless a test asks otherwise: the verdict table and summary are what tests read.
+  const output = options.output ?? 'quiet';
+  if (output !== 'auto') args.push(`--${output}`);
+  return runCli(args, cwd, env);
 }
 
 /**
