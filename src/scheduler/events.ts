@@ -3,6 +3,7 @@
 // here knows MLflow: the recorder in src/track/ turns these into runs, params and metrics.
 import type { Trial } from '../plan/expand.js';
 import type { TrialConfig } from '../config/types.js';
+import type { EpochEvent, ProgressEvent, SampleEvent, SetupEvent, WeightsEvent } from '../train/events.js';
 
 /** A trial as events name it: no config, so that events stay small and JSON-friendly. */
 export interface TrialRef {
@@ -50,35 +51,12 @@ export type SweepEvent = Stamped &
     | { type: 'reaped'; count: number }
     | { type: 'trial-reused'; trial: TrialRef; figures: TrialFigures; degenerate: boolean }
     | { type: 'trial-start'; trial: TrialRef; attempt: number }
-    | {
-        type: 'setup';
-        trial: TrialRef;
-        vocabSize: number;
-        paramCount: number;
-        backend: string;
-        kernels: string;
-        /** where the fast path's products ran: a native BLAS, 'wasm', or 'none' on the plain path */
-        blas: string;
-        trainTokens: number;
-        valTokens: number;
-        /** share of training tokens that are <unk> */
-        unknownShare: number;
-      }
-    | {
-        type: 'epoch';
-        trial: TrialRef;
-        epoch: number;
-        trainPerplexity: number;
-        valPerplexity: number;
-        /** this epoch's training tokens / its training seconds */
-        tokensPerSecond: number;
-        gradNorm: number;
-        lr: number;
-        seconds: number;
-      }
-    | { type: 'progress'; trial: TrialRef; epoch: number; batch: number; batches: number; trainPerplexity: number }
-    | { type: 'sample'; trial: TrialRef; epoch: number; prefix: string; text: string }
-    | { type: 'weights'; trial: TrialRef; files: { path: string; data: Uint8Array }[] }
+    // A worker's events, as the trial reported them (src/train/events.ts), with the trial they are about.
+    | ({ trial: TrialRef } & SetupEvent)
+    | ({ trial: TrialRef } & EpochEvent)
+    | ({ trial: TrialRef } & ProgressEvent)
+    | ({ trial: TrialRef } & SampleEvent)
+    | ({ trial: TrialRef } & WeightsEvent)
     | {
         type: 'trial-end';
         trial: TrialRef;
