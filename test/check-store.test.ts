@@ -1,10 +1,11 @@
-// `--baseline mlflow:<experiment>`: the last finished sweep in the local store is the baseline, and
+// `--baseline mlflow:<experiment>`: the last finished sweep in the tracking store (local or a server) is the baseline, and
 // every check is recorded as a run of its own for reports to find.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from './support/cli.js';
+import { FakeMlflowServer } from './support/fake-mlflow.js';
 import { runCheck } from './support/check-run.js';
 import { MlflowFileStoreReader } from './support/mlflow-reader.js';
 import { workspace } from './support/workspace.js';
@@ -23,10 +24,13 @@ test('mlflow: baselines read the last finished sweep of the local store; each ch
   const cwd = workspace({ 'sweep.yaml': SWEEP });
   const none = await runCheck({ file: 'sweep.yaml', baseline: 'mlflow:check-store' }, cwd);
   assert.equal(none.code, 2, 'no store yet');
-  assert.match(none.stderr, /^run-sweep: cannot read the baseline mlflow:check-store: no experiment 'check-store'/);
+  assert.match(none.stderr, /^run-sweep: no MLflow store at \S+runs: the directory does not exist/);
 
   const sweep = await runCli(['sweep.yaml'], cwd);
   assert.equal(sweep.code, 0, sweep.stderr);
+  const other = await runCheck({ file: 'sweep.yaml', baseline: 'mlflow:nope' }, cwd);
+  assert.equal(other.code, 2);
+  assert.match(other.stderr, /^run-sweep: cannot read the baseline mlflow:nope: no experiment 'nope' in \S+; run the sweep/);
   const pass = await runCheck({ file: 'sweep.yaml', baseline: 'mlflow:check-store' }, cwd);
   assert.equal(pass.code, 0, pass.stdout + pass.stderr);
   assert.match(pass.stdout, /^check against mlflow:check-store \(sweep run [0-9a-f]{32}\)/m);
@@ -57,4 +61,21 @@ test('--update-baseline refuses an mlflow: baseline', async () => {
   const result = await runCheck({ file: 'sweep.yaml', baseline: 'mlflow:check-store', updateBaseline: true }, cwd);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /^run-sweep: --update-baseline writes a file; mlflow:check-store is the tracking store itself/);
+});
+
+test('mlflow: baselines read a tracking server too: the sweep, then the check from the server alone', async () => {
+  const server = await new FakeMlflowServer().start();
+  try {
+    const cwd = workspace({ 'sweep.yaml': SWEEP });
+    const sweep = await runCli(['sweep.yaml', '--tracking-uri', server.uri], cwd);
+    assert.equal(sweep.code, 0, sweep.stderr);
+    // Nothing local to fall back on: the baseline must come from the server.
+    rmSync(join(cwd, 'runs'), { recursive: true });
+    const pass = await runCheck({ file: 'sweep.yaml', baseline: 'mlflow:check-store', trackingUri: server.uri }, cwd);
+    assert.equal(pass.code, 0, pass.stdout + pass.stderr);
+    assert.match(pass.stdout, /^check against mlflow:check-store \(sweep run [0-9a-f]+\)/m);
+    assert.match(pass.stdout, /^cell=rnn \[[0-9a-f]{10}\]\s+val_perplexity\s+[\d.]+ \(n=2\)\s+[\d.]+ \(n=2\)\s+\+0\.00%.*pass/m);
+  } finally {
+    await server.stop();
+  }
 });

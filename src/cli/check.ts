@@ -16,9 +16,8 @@ import { formatVerdicts, junitVerdicts, markdownVerdicts, verdictLine } from '..
 import { corpusIdentity } from '../plan/corpus-identity.js';
 import { expandTrials } from '../plan/expand.js';
 import { selectTrials } from '../plan/select.js';
+import { openRunReader } from '../track/run-reader.js';
 import { readStoreBaseline, recordCheck } from '../track/check-run.js';
-import { storeDirFromUri } from '../track/file-store.js';
-import { isServerUri } from '../track/open.js';
 import { openTracking } from '../track/tracking.js';
 import type { Command } from './args.js';
 import { packageVersion, type Io } from './io.js';
@@ -65,8 +64,7 @@ async function check(options: CheckOptions, io: Io): Promise<number> {
   // is the store's last sweep before this one records its own.
   let baseline: Baseline | undefined;
   if (fromStore) {
-    const storeDir = uri !== null && isServerUri(uri) ? path.join(io.cwd, 'runs') : storeDirFromUri(uri ?? 'runs', io.cwd);
-    baseline = readStoreBaseline(storeDir, options.baseline.slice(STORE_PREFIX.length), identity);
+    baseline = await readStoreBaseline(openRunReader(uri ?? 'runs', io.cwd, { env: io.env }), options.baseline.slice(STORE_PREFIX.length), identity);
   } else if (!options.updateBaseline) {
     baseline = readBaseline(baselineFile);
   }

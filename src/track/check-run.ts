@@ -2,15 +2,14 @@
 // run_sweep.role=check, its verdict as run_sweep.check_verdict, the table as check.json), so a
 // report finds the verdicts later; and a baseline read back from the local file store
 // (`--baseline mlflow:<experiment>`): the last finished sweep's trials, grouped by configuration.
-import fs from 'node:fs';
-import path from 'node:path';
 import { parse } from 'yaml';
 import { RunSweepError } from '../errors.js';
 import type { TrialConfig } from '../config/types.js';
 import { configId } from '../plan/config-id.js';
 import { CheckFileError, configurationConfig, type Baseline, type BaselineConfiguration } from '../check/baseline.js';
 import type { Verdict } from '../check/compare.js';
-import { latestValue, listExperiments, listRuns, readKeyValues, readMetricHistories, type StoredRun } from './store-reader.js';
+import type { RunInfo, RunReader } from './run-reader.js';
+import { latestValue } from './store-reader.js';
 import { sourceTags } from './source-tags.js';
 import { ROLE_TAG, TRIAL_METRICS, VERSION_PARAM } from './sweep-recorder.js';
 import { TRIAL_ID_TAG } from './run-tags.js';
@@ -62,36 +61,36 @@ export async function recordCheck(tracker: Tracker, record: CheckRecord): Promis
 }
 
 /**
- * The baseline a local MLflow file store holds for an experiment: the trials of its last finished
- * sweep (the newest FINISHED run tagged run_sweep.role=sweep; the trials are those its sweep.yaml
- * lists, including ones it reused from earlier sweeps), each trial's newest FINISHED run found by
- * its run_sweep.trial_id tag, its figures from the trial_* metrics and its configuration from its
- * config.yaml artifact. Corpus digests are not in the store: the returned baseline has none.
+ * The baseline a tracking store holds for an experiment (a local file store or a server, through
+ * the same RunReader the report uses): the trials of its last finished sweep (the newest FINISHED
+ * run tagged run_sweep.role=sweep; the trials are those its sweep.yaml lists, including ones it
+ * reused from earlier sweeps), each trial's newest FINISHED run found by its run_sweep.trial_id
+ * tag, its figures from the trial_* metrics and its configuration from its config.yaml artifact.
+ * Corpus digests are not in the store: the returned baseline has none.
  */
-export function readStoreBaseline(storeDir: string, experimentName: string, identity: (corpus: string) => string): Baseline {
+export async function readStoreBaseline(reader: RunReader, experimentName: string, identity: (corpus: string) => string): Promise<Baseline> {
   const where = `mlflow:${experimentName}`;
   const hint = 'run the sweep (or a check with --update-baseline and a file) first';
-  const experiment = listExperiments(storeDir).find((e) => e.name === experimentName && e.lifecycleStage === 'active');
-  if (experiment === undefined) throw new CheckFileError(`cannot read the baseline ${where}: no experiment '${experimentName}' in ${storeDir}; ${hint}`);
-  const runs = listRuns(experiment, { onWarning: () => {} }).filter((r) => r.lifecycleStage === 'active');
-  const tagsOf = new Map(runs.map((r) => [r.runId, readKeyValues(r.dir, 'tags')]));
+  const experimentId = await reader.findExperiment(experimentName);
+  if (experimentId === null) throw new CheckFileError(`cannot read the baseline ${where}: no experiment '${experimentName}' in ${reader.location}; ${hint}`);
+  const runs = await reader.listRuns(experimentId);
   const sweeps = runs
-    .filter((r) => r.status === 'FINISHED' && tagsOf.get(r.runId)?.[ROLE_TAG] === 'sweep')
+    .filter((r) => r.status === 'FINISHED' && r.tags[ROLE_TAG] === 'sweep')
     .sort((a, b) => (b.endTime ?? 0) - (a.endTime ?? 0));
   const parent = sweeps[0];
-  if (parent === undefined) throw new CheckFileError(`cannot read the baseline ${where}: experiment '${experimentName}' in ${storeDir} has no finished sweep; ${hint}`);
-  const listed = readSweepTrials(parent);
-  const newest = new Map<string, StoredRun>();
+  if (parent === undefined) throw new CheckFileError(`cannot read the baseline ${where}: experiment '${experimentName}' in ${reader.location} has no finished sweep; ${hint}`);
+  const listed = await readSweepTrials(reader, experimentId, parent.runId);
+  const newest = new Map<string, RunInfo>();
   for (const r of runs) {
-    const id = tagsOf.get(r.runId)?.[TRIAL_ID_TAG];
+    const id = r.tags[TRIAL_ID_TAG];
     if (id === undefined || r.status !== 'FINISHED' || !listed.has(id)) continue;
     const seen = newest.get(id);
     if (seen === undefined || (r.endTime ?? 0) > (seen.endTime ?? 0)) newest.set(id, r);
   }
   const configurations: Record<string, BaselineConfiguration> = {};
   for (const [trialId, run] of newest) {
-    const config = readTrialConfig(run);
-    const metrics = readMetricHistories(run.dir, { onWarning: () => {} });
+    const config = await readTrialConfig(reader, experimentId, run.runId);
+    const metrics = await reader.metricHistories(experimentId, run.runId, Object.values(TRIAL_METRICS));
     const value = (key: string): number | null => {
       const points = metrics[key];
       const v = points && points.length > 0 ? latestValue(points) : NaN;
@@ -105,26 +104,26 @@ export function readStoreBaseline(storeDir: string, experimentName: string, iden
       tokens_per_second: value(TRIAL_METRICS.tokensPerSecond),
     };
   }
-  const params = readKeyValues(parent.dir, 'params');
-  return { format: 1, experiment: experimentName, version: params[VERSION_PARAM] ?? 'unknown', corpora: {}, configurations, source: `${where} (sweep run ${parent.runId})` };
+  return { format: 1, experiment: experimentName, version: parent.params[VERSION_PARAM] ?? 'unknown', corpora: {}, configurations, source: `${where} (sweep run ${parent.runId})` };
 }
 
 /** trial id → label, from the sweep run's sweep.yaml artifact. */
-function readSweepTrials(parent: StoredRun): Map<string, string> {
-  const file = path.join(parent.dir, 'artifacts', 'sweep.yaml');
-  try {
-    const doc = parse(fs.readFileSync(file, 'utf8')) as { trials?: { id: string; label: string }[] };
-    return new Map((doc.trials ?? []).map((t) => [String(t.id), String(t.label)]));
-  } catch (err) {
-    throw new RunSweepError('store', `cannot read ${file}: ${(err as Error).message}`);
-  }
+async function readSweepTrials(reader: RunReader, experimentId: string, runId: string): Promise<Map<string, string>> {
+  const doc = await readYamlArtifact<{ trials?: { id: string; label: string }[] }>(reader, experimentId, runId, 'sweep.yaml');
+  return new Map((doc.trials ?? []).map((t) => [String(t.id), String(t.label)]));
 }
 
-function readTrialConfig(run: StoredRun): TrialConfig {
-  const file = path.join(run.dir, 'artifacts', 'config.yaml');
+function readTrialConfig(reader: RunReader, experimentId: string, runId: string): Promise<TrialConfig> {
+  return readYamlArtifact<TrialConfig>(reader, experimentId, runId, 'config.yaml');
+}
+
+async function readYamlArtifact<T>(reader: RunReader, experimentId: string, runId: string, artifact: string): Promise<T> {
+  const text = await reader.readArtifact(experimentId, runId, artifact);
+  const where = `${artifact} of run ${runId} in ${reader.location}`;
+  if (text === null) throw new RunSweepError('store', `cannot read ${where}: it is missing`);
   try {
-    return parse(fs.readFileSync(file, 'utf8')) as TrialConfig;
+    return parse(text) as T;
   } catch (err) {
-    throw new RunSweepError('store', `cannot read ${file}: ${(err as Error).message}`);
+    throw new RunSweepError('store', `cannot read ${where}: ${(err as Error).message.split('\n')[0]}`);
   }
 }
