@@ -164,7 +164,7 @@ export function parseCommand(argv: string[]): Command {
     return v;
   };
   const one = (what: string): string => {
-    if (positionals.length === 0) throw new UsageError(command === 'run' ? 'no experiment file given' : `${command} needs ${what}`);
+    if (positionals.length === 0) throw new UsageError(command === 'run' ? 'no experiment file given' : `${command} needs an ${what}`);
     if (positionals.length > 1) throw new UsageError(`${command === 'run' ? '' : `${command}: `}one ${what} at a time (got ${positionals.join(', ')})`);
     return positionals[0]!;
   };
