@@ -220,6 +220,9 @@ class Sweep {
         if (!retry) return;
       }
     } finally {
+      // Let go only once the trial's end is in the store: another sweep waiting on the claim looks
+      // for a FINISHED run as soon as it has it.
+      await this.recording;
       claim.release();
     }
   }
