@@ -2,23 +2,18 @@
 // seed, with what it was trained on. Written with sorted keys, 2-space JSON and a final newline so
 // that a baseline update reviews as a small diff.
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileWhole } from '../write-file.js';
 import type { TrialConfig } from '../config/types.js';
 import { RunSweepError } from '../errors.js';
 import { configId, configLabel } from '../plan/config-id.js';
 import type { Trial } from '../plan/expand.js';
-import type { TrialFigures, TrialReport } from '../scheduler/events.js';
+import type { TrialReport } from '../scheduler/events.js';
 import { loadCorpusText } from '../train/corpus.js';
 
 /** The metrics a check compares, by the names `check.metrics` and the baseline use. */
 export const CHECK_METRICS = ['val_perplexity', 'train_perplexity', 'tokens_per_second'] as const;
 export type CheckMetric = (typeof CHECK_METRICS)[number];
-
-export const FIGURE_OF: Record<CheckMetric, keyof TrialFigures> = {
-  val_perplexity: 'valPerplexity',
-  train_perplexity: 'trainPerplexity',
-  tokens_per_second: 'tokensPerSecond',
-};
 
 /** one seed's final figures; null where the trial had none (no validation split) */
 export type SeedValues = Record<CheckMetric, number | null>;
@@ -96,7 +91,7 @@ export function serializeBaseline(baseline: Baseline): string {
 
 export function writeBaseline(file: string, baseline: Baseline): void {
   try {
-    writeFileSync(file, serializeBaseline(baseline));
+    writeFileWhole(file, serializeBaseline(baseline));
   } catch (err) {
     throw new CheckFileError(`cannot write the baseline ${file}: ${(err as Error).message}`);
   }

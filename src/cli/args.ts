@@ -11,7 +11,8 @@ export const USAGE = `usage:
   run-sweep report [<experiment.yaml> | --experiment NAME] [--tracking-uri URI] --out report.html
   run-sweep validate <experiment.yaml>...
   run-sweep sync [--from DIR] [--to URI]
-  run-sweep submit <experiment.yaml> --queue redis://HOST:PORT[/DB] [--detach] [--lock-ms MS] [run options]
+  run-sweep submit <experiment.yaml> --queue redis://HOST:PORT[/DB] [--detach] [--lock-ms MS] [--set path=value]...
+            [--only path=value]... [--dry-run] [--tracking-uri URI] [--quiet | --json]
   run-sweep worker --queue redis://HOST:PORT[/DB] [--workers N] [--tracking-uri URI] [--lock-ms MS] [--quiet]
   run-sweep status --queue redis://HOST:PORT[/DB] [<experiment>] [--json]
   run-sweep cancel <experiment> --queue redis://HOST:PORT[/DB]

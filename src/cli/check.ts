@@ -5,7 +5,8 @@
 // configuration missing from either side without --allow-missing / --allow-new, or the sweep's own
 // exit 1 (a trial failed); 2 a missing or unreadable baseline, a baseline made on other data
 // (without --allow-data-change), bad check rules, or any other config/usage error; 130/143 signals.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileWhole } from '../write-file.js';
 import path from 'node:path';
 import { parseDuration } from '../config/duration.js';
 import { loadExperiment } from '../config/load.js';
@@ -128,7 +129,7 @@ function runOptionsOf(options: CheckOptions): Omit<Extract<Command, { kind: 'run
 function writeOutput(file: string, text: string, flag: string): void {
   try {
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, text);
+    writeFileWhole(file, text);
   } catch (err) {
     throw new CheckFileError(`${flag}: cannot write ${file}: ${(err as Error).message}`);
   }

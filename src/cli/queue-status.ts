@@ -118,7 +118,7 @@ export async function cancelCommand(options: CancelOptions, io: Io): Promise<num
     return EXIT.ok;
   } catch (err) {
     if (err instanceof RunSweepError) throw err;
-    throw new RunSweepError('usage', `cancel failed: ${(err as Error).message}`);
+    throw new RunSweepError('tracking', `cancel failed: ${(err as Error).message}`);
   } finally {
     await queue.close();
     probe.disconnect();

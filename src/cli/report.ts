@@ -1,6 +1,7 @@
 // `run-sweep report [<experiment.yaml> | --experiment NAME] [--tracking-uri URI] --out report.html`:
 // one self-contained HTML file about an experiment's runs, read from the local store or a server.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileWhole } from '../write-file.js';
 import path from 'node:path';
 import { RunSweepError, withFsErrors } from '../errors.js';
 import { loadExperiment } from '../config/load.js';
@@ -59,7 +60,7 @@ export async function reportCommand(options: ReportOptions, io: Io): Promise<num
   const out = path.resolve(io.cwd, options.out);
   withFsErrors('write', () => {
     mkdirSync(path.dirname(out), { recursive: true });
-    writeFileSync(out, html);
+    writeFileWhole(out, html);
   }, out);
   io.out(`wrote ${options.out}: ${data.configs.length} configuration(s), ${data.trials.length} finished trial(s), ` +
     `${data.failures.length} failed or killed, from ${where}`);

@@ -126,7 +126,9 @@ export async function executeSweep(command: Extract<Command, { kind: 'run' }>, i
     if (storeFailure === undefined) await recorder.record(end).catch((err: unknown) => reporter.err(`run-sweep: could not close the sweep's run: ${(err as Error).message}`));
 
     const uploads = await tracking.finishUploads(stopped !== null ? 0 : parseDuration(config.tracking.upload_timeout));
-    const exitCode = trainingExit === EXIT.ok && uploads.rejected.length > 0 ? EXIT.failed : trainingExit;
+    // A signal during the wait for uploads stops them (onSignal abandons them) and is the exit code.
+    const late = stopped as StopReason | null;
+    const exitCode = late !== null ? SIGNAL_EXIT[late.signal]! : trainingExit === EXIT.ok && uploads.rejected.length > 0 ? EXIT.failed : trainingExit;
     reporter.onEvent(sweepEnd(reports, exitCode, end.time, uploads.problems));
     reporter.close();
 
@@ -136,7 +138,7 @@ export async function executeSweep(command: Extract<Command, { kind: 'run' }>, i
     // The summary's last lines repeat every tracking problem: what CI logs show at the bottom.
     for (const line of uploads.lines) reporter.out(line);
     if (storeFailure !== undefined) reporter.err(`run-sweep: ${(storeFailure as Error).message}`);
-    if (stopped !== null) reporter.err('interrupted: run the same command again to finish the remaining trials');
+    if (reports.some((r) => r.status === 'killed')) reporter.err('interrupted: run the same command again to finish the remaining trials');
     return { ...outcome, exitCode, reports, location: redactUri(tracking.tracker.location) };
   } finally {
     reporter.close();

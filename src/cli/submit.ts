@@ -16,8 +16,10 @@ import { connectionOptions, connectOnce, evictionWarning, openClient, OutageWatc
 import { queueTimings, type QueueTimings } from '../queue/timings.js';
 import { storeDirFromUri } from '../track/file-store.js';
 import { isServerUri } from '../track/open.js';
-import { redactUri } from '../track/secrets.js';
+import { redactUri, splitCredentials } from '../track/secrets.js';
+import { MirroredTracker } from '../track/mirror.js';
 import { SweepRecorder } from '../track/sweep-recorder.js';
+import type { Tracker } from '../track/tracker.js';
 import { openTracking } from '../track/tracking.js';
 import { packageVersion, type Io } from './io.js';
 import { checkBeforeTraining, planSweep } from './plan-sweep.js';
@@ -57,7 +59,7 @@ export async function submitCommand(options: SubmitOptions, io: Io): Promise<num
   const sizing = await checkBeforeTraining(plan);
   // Workers record where the job says: a directory as an absolute path (the same on every machine
   // that mounts it), a server as its URI without credentials (workers bring their own).
-  const jobUri = uri !== null && isServerUri(uri) ? redactUri(uri) : storeDirFromUri(uri ?? 'runs', io.cwd);
+  const jobUri = uri !== null && isServerUri(uri) ? splitCredentials(uri).uri : storeDirFromUri(uri ?? 'runs', io.cwd);
 
   const probe = await connectOnce(address);
   const warning = await evictionWarning(probe);
@@ -167,7 +169,7 @@ interface WatchContext {
 
 /** Follows the sweep's jobs until each has settled: events from QueueEvents, states polled. */
 async function watch(c: WatchContext): Promise<number> {
-  const { address, experiment, reporter, io } = c;
+  const { address, experiment, reporter } = c;
   const outage = new OutageWatch(address.display, (line) => reporter.err(line));
   const client: Redis = openClient(address, outage);
   const queue = new Queue<TrialJobData, TrialJobResult>(address.queueName, { connection: connectionOptions(address, outage) });
@@ -219,6 +221,7 @@ async function watch(c: WatchContext): Promise<number> {
         : { trial, status: 'failed', reason: f.reason, error: f.message, runId: null, figures: nan, wallSeconds: NaN, samples: [], degenerate: degenerate(trial) });
     } else if (state === 'unknown') {
       // Gone from Redis: cancelled, or Redis lost it (restarted without persistence). The store decides.
+      forgetServerAnswers(c.tracking.tracker);
       const done = (await c.recorder.finished([trial])).get(trial.id);
       if (done) return settleTrial(trial, { trial, status: 'finished', runId: done.runId, figures: done.figures, wallSeconds: NaN, samples: [], degenerate: degenerate(trial) });
       if ((await client.get(cancelKey(address.queueName, experiment))) !== null) {
@@ -299,6 +302,7 @@ async function watch(c: WatchContext): Promise<number> {
   };
   if (c.parentOwned && stopped === null) {
     // The parent's best trial comes from the store: what the workers recorded there.
+    forgetServerAnswers(c.tracking.tracker); // workers have finished trials since the first lookup
     const inStore = await c.recorder.finished(c.trials);
     for (const t of c.trials) {
       const f = inStore.get(t.id);
@@ -313,6 +317,10 @@ async function watch(c: WatchContext): Promise<number> {
   reporter.out(formatSummary(ordered));
   for (const line of uploads.lines) reporter.out(line);
   if (cancelled && stopped === null) reporter.err('cancelled: submit again to train the remaining trials');
-  void io;
   return exitCode;
+}
+
+/** A server's list of finished trials changes while workers train: ask it again, not the first answer. */
+function forgetServerAnswers(tracker: Tracker): void {
+  if (tracker instanceof MirroredTracker) tracker.forgetServerAnswers();
 }

@@ -14,12 +14,13 @@ import type { SweepEvent } from '../scheduler/events.js';
 import { runSweep, type StopReason, type SweepOptions } from '../scheduler/sweep.js';
 import { JobLedger } from '../queue/job-ledger.js';
 import {
-  CANCELLED, cancelKey, encodeEvent, failureMessage, isInfrastructureFailure, JOB_NAME, type TrialJobData, type TrialJobResult,
+  CANCELLED, cancelKey, encodeEvent, failureMessage, isInfrastructureFailure, type TrialJobData, type TrialJobResult,
 } from '../queue/jobs.js';
 import { connectionOptions, evictionWarning, openClient, OutageWatch, parseQueueUrl, shortError } from '../queue/redis.js';
 import { queueTimings } from '../queue/timings.js';
 import { redactUri } from '../track/secrets.js';
 import { SweepRecorder } from '../track/sweep-recorder.js';
+import { MirroredTracker } from '../track/mirror.js';
 import { openTracking, type Tracking } from '../track/tracking.js';
 import { packageVersion, type Io } from './io.js';
 import { onStopSignals, SIGNAL_EXIT, signalGate } from './signals.js';
@@ -77,8 +78,16 @@ export async function workerCommand(options: WorkerOptions, io: Io): Promise<num
     return pool;
   };
 
-  const trackingFor = (uri: string, experiment: string): Promise<Tracking> => {
+  const trackingFor = async (uri: string, experiment: string): Promise<Tracking> => {
     let t = trackings.get(uri);
+    // A server given up on (one blip) stays given up on for that connection: a worker lives for
+    // days, so the next job opens tracking afresh; what the old one had not sent waits for sync.
+    const current = t ? await t.catch(() => undefined) : undefined;
+    if (current && current.tracker instanceof MirroredTracker && !current.tracker.remoteHealthy) {
+      for (const line of (await current.finishUploads(0)).lines) io.err(line);
+      trackings.delete(uri);
+      t = undefined;
+    }
     if (!t) {
       t = openTracking(uri, io.cwd, { env: io.env, experimentName: experiment, onWarning: (m) => io.err(`warning: ${m}`) });
       t.catch(() => trackings.delete(uri));
@@ -215,7 +224,6 @@ export async function workerCommand(options: WorkerOptions, io: Io): Promise<num
   worker.on('failed', (job, err) => {
     if (job && !(err instanceof WaitingError) && err.name !== 'WaitingError') io.err(`job ${job.id} (${job.data.trial.label}) failed: ${err.message.split('\n')[0]}`);
   });
-  void JOB_NAME;
 
   let stopped: NodeJS.Signals | null = null;
   const gate = signalGate();

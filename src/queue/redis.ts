@@ -3,6 +3,7 @@
 // with different names or databases.
 import { Redis, type RedisOptions } from 'ioredis';
 import { RunSweepError } from '../errors.js';
+import { redactUri } from '../track/secrets.js';
 
 export const DEFAULT_QUEUE_NAME = 'run-sweep';
 
@@ -19,9 +20,9 @@ export function parseQueueUrl(url: string): QueueAddress {
   try {
     u = new URL(url);
   } catch {
-    throw new RunSweepError('usage', `--queue '${url}': expected redis://host:port[/db]`);
+    throw new RunSweepError('usage', `--queue '${redactUri(url)}': expected redis://host:port[/db]`);
   }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new RunSweepError('usage', `--queue '${redact(url)}': expected redis://host:port[/db] or rediss://…`);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new RunSweepError('usage', `--queue '${redactUri(url)}': expected redis://host:port[/db] or rediss://…`);
   const db = u.pathname.replace(/^\//, '');
   if (db !== '' && !/^\d+$/.test(db)) throw new RunSweepError('usage', `--queue: the database '${db}' is not a number`);
   const queueName = u.searchParams.get('queue') ?? DEFAULT_QUEUE_NAME;
@@ -32,15 +33,19 @@ export function parseQueueUrl(url: string): QueueAddress {
     host,
     port,
     db: db === '' ? 0 : Number(db),
-    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.username ? { username: decodeOrThrow(u.username, url) } : {}),
+    ...(u.password ? { password: decodeOrThrow(u.password, url) } : {}),
     ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
   };
   return { redis, queueName, display: `${host}:${port}/${redis.db}` };
 }
 
-function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
+function decodeOrThrow(part: string, url: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new RunSweepError('usage', `--queue '${redactUri(url)}': the user name or password has a bad % escape (write a literal % as %25)`);
+  }
 }
 
 /**
@@ -103,7 +108,7 @@ export async function connectOnce(address: QueueAddress): Promise<Redis> {
     await client.ping();
   } catch (err) {
     client.disconnect();
-    throw new RunSweepError('usage', `cannot reach Redis at ${address.display}: ${shortError(err as Error)}`);
+    throw new RunSweepError('tracking', `cannot reach Redis at ${address.display}: ${shortError(err as Error)}`);
   }
   return client;
 }

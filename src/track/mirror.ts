@@ -24,6 +24,8 @@ export interface MirrorOptions {
 }
 
 interface ServerSearch {
+  /** the trial ids it asked about */
+  ids: Set<string>;
   /** undefined until the search has answered (or failed: then empty) */
   answer: Map<string, FinishedTrial> | undefined;
   done?: Promise<void>;
@@ -35,7 +37,7 @@ export class MirroredTracker implements Tracker {
   private readonly names = new Map<string, string>();
   private readonly lookupTimeoutMs: number;
   /** per local experiment: the server's finished trials, once its one search has answered */
-  private readonly serverFinished = new Map<string, ServerSearch>();
+  private readonly serverFinished = new Map<string, ServerSearch[]>();
 
   constructor(readonly local: FileStoreTracker, readonly remote: RestTracker, opts: MirrorOptions = {}) {
     this.location = `${remote.location} (local copy in ${local.location})`;
@@ -96,32 +98,42 @@ export class MirroredTracker implements Tracker {
   }
 
   /**
-   * Local results first; trials finished only on the server (another machine's) come from it: one
-   * search per experiment per process. The first call waits for it at most lookupTimeoutMs; later
-   * calls (the scheduler asks again for each trial before training it) use its answer if it has
-   * come, and never wait. Server trials carry the server's run and experiment ids.
+   * Local results first; trials finished only on the server (another machine's) come from it. A
+   * trial id is looked up on the server once per process: the first lookup of new ids waits for
+   * the search at most lookupTimeoutMs; later calls for ids already asked about (the scheduler asks
+   * again for each trial before training it) use the answer if it has come, and never wait.
+   * forgetServerAnswers() makes the next call ask again (a watcher whose workers finished trials
+   * since). Server trials carry the server's run and experiment ids.
    */
   async finishedTrials(experimentId: string, trialIds: string[]): Promise<Map<string, FinishedTrial>> {
     const found = await this.local.finishedTrials(experimentId, trialIds);
     const missing = trialIds.filter((id) => !found.has(id));
     if (missing.length === 0) return found;
-    let search = this.serverFinished.get(experimentId);
-    if (search === undefined) {
-      const entry: ServerSearch = { answer: undefined };
+    const searches = this.serverFinished.get(experimentId) ?? [];
+    this.serverFinished.set(experimentId, searches);
+    const unasked = missing.filter((id) => !searches.some((s) => s.ids.has(id)));
+    if (unasked.length > 0) {
+      const entry: ServerSearch = { ids: new Set(unasked), answer: undefined };
       entry.done = this.queue.read(async () =>
-        this.remote.finishedTrials(await this.queue.serverExperiment(experimentId), missing))
+        this.remote.finishedTrials(await this.queue.serverExperiment(experimentId), unasked))
         .then((answer) => void (entry.answer = answer ?? new Map()));
-      this.serverFinished.set(experimentId, entry);
-      search = entry;
+      searches.push(entry);
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([entry.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.lookupTimeoutMs)))]);
       clearTimeout(timer);
     }
     for (const id of missing) {
-      const trial = search.answer?.get(id);
-      if (trial) found.set(id, trial);
+      for (const search of searches) {
+        const trial = search.answer?.get(id);
+        if (trial) found.set(id, trial);
+      }
     }
     return found;
+  }
+
+  /** The server's answers so far are forgotten: the next finishedTrials asks it again. */
+  forgetServerAnswers(): void {
+    this.serverFinished.clear();
   }
 
   /** Reaps the local store now; the server's abandoned runs are reaped in the background. */

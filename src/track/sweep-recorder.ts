@@ -31,6 +31,17 @@ export const FAILURE_TAG = 'run_sweep.failure';
 export const ATTEMPT_TAG = 'run_sweep.attempt';
 export const VERSION_PARAM = 'run_sweep.version';
 
+/** Metrics logged every epoch (step = the epoch). */
+export const EPOCH_METRICS = {
+  trainPerplexity: 'train_perplexity',
+  valPerplexity: 'val_perplexity',
+  /** that epoch's training tokens / its training seconds */
+  tokensPerSecond: 'tokens_per_second',
+  gradNorm: 'grad_norm',
+  lr: 'lr',
+  seconds: 'epoch_seconds',
+} as const;
+
 /**
  * Metrics logged once when a trial finishes (step = its last epoch). They are what the summary,
  * resume and `check` read: the per-epoch `tokens_per_second` is that epoch's speed, while
@@ -146,15 +157,9 @@ export class SweepRecorder implements Ledger {
           unk_share: event.unknownShare.toFixed(4),
         });
       case 'epoch': {
-        const values: [string, number][] = [
-          ['train_perplexity', event.trainPerplexity],
-          ['val_perplexity', event.valPerplexity],
-          ['tokens_per_second', event.tokensPerSecond],
-          ['grad_norm', event.gradNorm],
-          ['lr', event.lr],
-          ['epoch_seconds', event.seconds],
-        ];
-        return tracker.logMetrics(this.run(event.trial.id), values.map(([key, value]) => ({ key, value, step: event.epoch, timestamp: event.time })));
+        const points = (Object.keys(EPOCH_METRICS) as (keyof typeof EPOCH_METRICS)[])
+          .map((k) => ({ key: EPOCH_METRICS[k], value: event[k], step: event.epoch, timestamp: event.time }));
+        return tracker.logMetrics(this.run(event.trial.id), points);
       }
       case 'sample': {
         // Every prefix's sample of one epoch goes into one file, rewritten as each arrives.

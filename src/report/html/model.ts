@@ -9,12 +9,12 @@ import type { TrialConfig } from '../../config/types.js';
 import type { MetricPoint } from '../../track/tracker.js';
 import type { RunInfo, RunReader } from '../../track/run-reader.js';
 import { TRIAL_ID_TAG } from '../../track/run-tags.js';
-import { FAILURE_TAG, ROLE_TAG, SEES_FUTURE_TAG, TRIAL_METRICS } from '../../track/sweep-recorder.js';
+import { EPOCH_METRICS, FAILURE_TAG, ROLE_TAG, SEES_FUTURE_TAG, TRIAL_METRICS } from '../../track/sweep-recorder.js';
 
 /** The sections of a trial's config: its params under these prefixes define its configuration. */
 const CONFIG_SECTIONS = ['data.', 'model.', 'train.', 'sample.', 'engine.'];
 export const SEED_PARAM = 'train.seed';
-const CURVE_METRICS = ['train_perplexity', 'val_perplexity'] as const;
+const CURVE_METRICS = [EPOCH_METRICS.trainPerplexity, EPOCH_METRICS.valPerplexity] as const;
 const FINAL_METRICS = [TRIAL_METRICS.trainPerplexity, TRIAL_METRICS.valPerplexity, TRIAL_METRICS.tokensPerSecond];
 
 export interface Stat {
@@ -316,11 +316,11 @@ export async function collectReport(reader: RunReader, experimentId: string, opt
       n: done.length,
       unfinished: g.runs.length - done.length,
       seesFuture: g.runs.some((r) => r.tags[SEES_FUTURE_TAG] === 'true'),
-      val: stat(final(TRIAL_METRICS.valPerplexity, 'val_perplexity')),
-      train: stat(final(TRIAL_METRICS.trainPerplexity, 'train_perplexity')),
+      val: stat(final(TRIAL_METRICS.valPerplexity, EPOCH_METRICS.valPerplexity)),
+      train: stat(final(TRIAL_METRICS.trainPerplexity, EPOCH_METRICS.trainPerplexity)),
       tokensPerSecond: stat(final(TRIAL_METRICS.tokensPerSecond)),
       epochs,
-      curves: { train: curveOf(epochs, perSeed('train_perplexity')), val: curveOf(epochs, perSeed('val_perplexity')) },
+      curves: { train: curveOf(epochs, perSeed(EPOCH_METRICS.trainPerplexity)), val: curveOf(epochs, perSeed(EPOCH_METRICS.valPerplexity)) },
     });
     for (const r of done) {
       const samples: SampleView[] = [];
