@@ -5,7 +5,7 @@
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { parseDuration } from '../config/duration.js';
-import { EXIT } from '../errors.js';
+import { EXIT, RunSweepError } from '../errors.js';
 import type { Trial } from '../plan/expand.js';
 import type { TrialSizing } from '../plan/preflight.js';
 import { chooseReporterMode, createReporter, type Reporter } from '../report/reporter.js';
@@ -122,7 +122,15 @@ export async function submitCommand(options: SubmitOptions, io: Io): Promise<num
         maxMemoryMb: config.sweep.max_memory_mb,
       }, jobOptions(trial, experiment, config.sweep.retries, timings));
     };
-    for (const trial of fresh) await enqueue(queue, trial);
+    try {
+      for (const trial of fresh) await enqueue(queue, trial);
+    } catch (err) {
+      // Redis went away while trials were being queued: the parent run this submit made ends
+      // FAILED (not RUNNING for ever), and the user is told in one line; a submit again resumes.
+      if (parent !== null) await tracking.tracker.endRun(parent, 'FAILED', Date.now()).catch(() => undefined);
+      if (err instanceof RunSweepError) throw err;
+      throw new RunSweepError('tracking', `Redis at ${address.display} failed while trials were being queued (${(err as Error).message}); run the same submit again to queue the rest`);
+    }
     const already = pending.length - fresh.length;
     reporter.out(`queued ${fresh.length} trial(s)` + (already > 0 ? `; ${already} already queued or in training` : '') + (finished.size > 0 ? `; ${finished.size} finished earlier` : ''));
     if (options.detach) {
