@@ -9,19 +9,17 @@ import { mkdirSync } from 'node:fs';
 import { writeFileWhole } from '../write-file.js';
 import path from 'node:path';
 import { parseDuration } from '../config/duration.js';
-import { loadExperiment } from '../config/load.js';
 import { EXIT, RunSweepError } from '../errors.js';
 import { CheckFileError, corpusDigests, configurationsOf, readBaseline, writeBaseline, type Baseline } from '../check/baseline.js';
 import { comparedMetrics, compareConfigurations } from '../check/compare.js';
 import { formatVerdicts, junitVerdicts, markdownVerdicts, verdictLine } from '../check/outputs.js';
 import { corpusIdentity } from '../plan/corpus-identity.js';
-import { expandTrials } from '../plan/expand.js';
-import { selectTrials } from '../plan/select.js';
 import { openRunReader } from '../track/run-reader.js';
 import { readStoreBaseline, recordCheck } from '../track/check-run.js';
 import { openTracking } from '../track/tracking.js';
 import type { Command } from './args.js';
 import { packageVersion, type Io } from './io.js';
+import { planSweep } from './plan-sweep.js';
 import { executeSweep } from './run.js';
 
 /**
@@ -51,15 +49,15 @@ async function check(options: CheckOptions, io: Io): Promise<number> {
     throw new RunSweepError('usage', `--update-baseline writes a file; ${options.baseline} is the tracking store itself, which every sweep updates`);
   }
   if (fromStore && options.baseline.length === STORE_PREFIX.length) throw new RunSweepError('usage', '--baseline mlflow: needs an experiment name, e.g. mlflow:ci-smoke');
-  const loaded = loadExperiment(path.resolve(io.cwd, options.file), { set: options.set });
-  const { config, dir } = loaded;
+  // Planned once: the sweep below runs on this same plan.
+  const run = { ...runOptionsOf(options), kind: 'run' as const, file: path.resolve(io.cwd, options.file), dryRun: false };
+  const plan = planSweep(run, io);
+  const { config, dir, trials, uri } = plan;
   const rules = config.check;
   if (!options.updateBaseline && comparedMetrics(rules).length === 0) {
-    throw new RunSweepError('config', `${loaded.file}: check.metrics: every metric's tolerance is null, so the check would compare nothing; set e.g. check.metrics.val_perplexity.max_increase`);
+    throw new RunSweepError('config', `${plan.file}: check.metrics: every metric's tolerance is null, so the check would compare nothing; set e.g. check.metrics.val_perplexity.max_increase`);
   }
   const identity = corpusIdentity(dir);
-  const trials = selectTrials(expandTrials(config, { corpusIdentity: identity }), options.only);
-  const uri = options.trackingUri ?? config.tracking.uri ?? (io.env.MLFLOW_TRACKING_URI || null);
   const baselineFile = fromStore ? options.baseline : path.resolve(io.cwd, options.baseline);
   // Read before the sweep: a baseline that cannot be had costs no training, and an mlflow: baseline
   // is the store's last sweep before this one records its own.
@@ -79,7 +77,7 @@ async function check(options: CheckOptions, io: Io): Promise<number> {
     }
   }
 
-  const outcome = await executeSweep({ ...runOptionsOf(options), kind: 'run', file: loaded.file, dryRun: false }, io);
+  const outcome = await executeSweep(run, io, plan);
   // Under --json stdout holds only the sweep's events.
   const say = options.output === 'json' ? io.err : io.out;
   if (outcome.exitCode !== EXIT.ok) {
@@ -110,7 +108,7 @@ async function check(options: CheckOptions, io: Io): Promise<number> {
   // The verdicts as a run of their own, for reports; a tracking problem here does not change the verdict.
   try {
     const tracking = await openTracking(uri, io.cwd, { env: io.env, experimentName: outcome.experiment, onWarning: (m) => io.err(`warning: ${m}`) });
-    await recordCheck(tracking.tracker, { experiment: outcome.experiment, file: loaded.file, version: packageVersion(), baseline: options.baseline, verdicts, time: Date.now() });
+    await recordCheck(tracking.tracker, { experiment: outcome.experiment, file: plan.file, version: packageVersion(), baseline: options.baseline, verdicts, time: Date.now() });
     const uploads = await tracking.finishUploads(parseDuration(config.tracking.upload_timeout));
     for (const line of uploads.problems) io.err(`warning: ${line}`);
   } catch (err) {

@@ -36,7 +36,7 @@ export interface PlannedSweep {
 export function planSweep(request: PlanRequest, io: Io): PlannedSweep {
   const loaded = loadExperiment(request.file, { set: request.set });
   const { file, dir } = loaded;
-  const uri = request.trackingUri ?? loaded.config.tracking.uri ?? (io.env.MLFLOW_TRACKING_URI || null);
+  const uri = chooseTrackingUri(request.trackingUri, loaded.config.tracking.uri, io.env);
   // From here on the config never holds a password: tracking.uri is kept redacted in every run's
   // params and config.yaml; the credentials travel only inside the tracker.
   const config = { ...loaded.config, tracking: { ...loaded.config.tracking, uri: loaded.config.tracking.uri === null ? null : redactUri(loaded.config.tracking.uri) } };
@@ -48,6 +48,11 @@ export function planSweep(request: PlanRequest, io: Io): PlannedSweep {
     throw new RunSweepError('tracking', `${request.trackingUri !== null ? '--tracking-uri' : 'MLFLOW_TRACKING_URI'}: ${uriProblem}`);
   }
   return { config, file, dir, uri, experiment: config.tracking.experiment ?? config.name, all, trials };
+}
+
+/** The tracking URI by precedence: --tracking-uri, then the file's tracking.uri, then $MLFLOW_TRACKING_URI; null means ./runs. */
+export function chooseTrackingUri(flag: string | null | undefined, fileUri: string | null, env: NodeJS.ProcessEnv): string | null {
+  return flag ?? fileUri ?? (env.MLFLOW_TRACKING_URI || null);
 }
 
 /** Corpora, data shapes and model sizes, checked before any run exists (exit 2, nothing written). */

@@ -11,6 +11,7 @@ import { openRunReader } from '../track/run-reader.js';
 import { isServerUri } from '../track/open.js';
 import { redactUri } from '../track/secrets.js';
 import type { Io } from './io.js';
+import { chooseTrackingUri } from './plan-sweep.js';
 
 const REPORT_RETRY = { attempts: 3, baseDelayMs: 200, maxDelayMs: 1_000 };
 
@@ -39,7 +40,7 @@ export async function reportCommand(options: ReportOptions, io: Io): Promise<num
     fileUri = loaded.config.tracking.uri;
     baseDir = loaded.dir;
   }
-  const uri = options.trackingUri ?? fileUri ?? (io.env.MLFLOW_TRACKING_URI || null) ?? 'runs';
+  const uri = chooseTrackingUri(options.trackingUri, fileUri, io.env) ?? 'runs';
   const warnings: string[] = [];
   // a report is read by a person waiting: a few quick tries, not a sweep's patience
   const reader = openRunReader(uri, io.cwd, { env: io.env, retry: REPORT_RETRY, timeoutMs: 15_000, onWarning: (m) => warnings.push(m) });

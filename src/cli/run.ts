@@ -15,7 +15,7 @@ import { redactUri } from '../track/secrets.js';
 import { SweepRecorder } from '../track/sweep-recorder.js';
 import type { Command } from './args.js';
 import { packageVersion, type Io } from './io.js';
-import { checkBeforeTraining, planSweep } from './plan-sweep.js';
+import { checkBeforeTraining, planSweep, type PlannedSweep } from './plan-sweep.js';
 import { onStopSignals, SIGNAL_EXIT, signalGate } from './signals.js';
 
 
@@ -39,8 +39,7 @@ export interface SweepOutcome {
 }
 
 /** Loads, checks, trains and records a sweep, printing as it goes; errors a user can cause are RunSweepErrors. */
-export async function executeSweep(command: Extract<Command, { kind: 'run' }>, io: Io): Promise<SweepOutcome> {
-  const plan = planSweep(command, io);
+export async function executeSweep(command: Extract<Command, { kind: 'run' }>, io: Io, plan: PlannedSweep = planSweep(command, io)): Promise<SweepOutcome> {
   const { config, file, dir, uri, all, trials } = plan;
   const points = all.length / (config.sweep.seeds?.length ?? 1);
   // Under --json stdout holds only events: human text goes to stderr.
