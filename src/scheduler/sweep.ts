@@ -242,26 +242,23 @@ class Sweep {
 
     const done = { epochs: 0 };
     const ending = await this.runWorker(trial, ref, pool, done);
-    const endTime = ending.status === 'killed' || (ending.status === 'failed' && ending.reason === 'timeout')
-      ? (this.stop.signal.reason as StopReason | undefined)?.time ?? Date.now()
-      : Date.now();
+    // A killed run ends when the signal came, not when its worker was done stopping.
+    const endTime = ending.status === 'killed' ? (this.stop.signal.reason as StopReason | undefined)?.time ?? Date.now() : Date.now();
     const willRetry = ending.status === 'failed' && ending.infrastructure && attempt <= this.o.retries && !this.stop.signal.aborted;
     const figures = ending.status === 'finished'
       ? { trainPerplexity: ending.result.trainPerplexity, valPerplexity: ending.result.valPerplexity, tokensPerSecond: ending.result.tokensPerSecond }
       : { trainPerplexity: NaN, valPerplexity: NaN, tokensPerSecond: NaN };
+    const why = ending.status === 'failed' ? { reason: ending.reason, error: ending.message }
+      : ending.status === 'killed' ? { reason: 'interrupted' as const } : {};
     const wallSeconds = (Date.now() - started) / 1000;
     this.emit({
       type: 'trial-end', trial: ref, status: ending.status, attempt, willRetry, figures, wallSeconds,
-      epochsDone: ending.status === 'finished' ? ending.result.epochs : done.epochs,
-      ...(ending.status === 'failed' ? { reason: ending.reason, error: ending.message } : {}),
-      ...(ending.status === 'killed' ? { reason: 'interrupted' as const } : {}),
-    }, ending.status === 'killed' ? endTime : Date.now());
+      epochsDone: ending.status === 'finished' ? ending.result.epochs : done.epochs, ...why,
+    }, endTime);
     if (willRetry) return true;
     this.reports.push({
       trial, status: ending.status, runId: null, figures, wallSeconds, degenerate: this.degenerate(trial),
-      samples: ending.status === 'finished' ? ending.result.samples : [],
-      ...(ending.status === 'failed' ? { reason: ending.reason, error: ending.message } : {}),
-      ...(ending.status === 'killed' ? { reason: 'interrupted' as const } : {}),
+      samples: ending.status === 'finished' ? ending.result.samples : [], ...why,
     });
     return false;
   }
