@@ -3,7 +3,9 @@
 // ends FAILED with reason timeout, divergence is never retried.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expandTrials } from '../src/plan/expand.js';
@@ -14,6 +16,7 @@ import { loadExperimentText } from './support/experiment.js';
 import { runCli } from './support/cli.js';
 import { workspace } from './support/workspace.js';
 import { trialRuns } from './support/store-runs.js';
+import { nativeBlas } from './support/blas.js';
 
 const TINY = `
 name: limits
@@ -98,4 +101,27 @@ test('through the command: a diverging trial fails with reason diverged and is n
   assert.equal(runs.length, 1);
   assert.equal(runs[0]?.data.tags['run_sweep.failure'], 'diverged');
   assert.match(result.stdout, /failed \(diverged\): training diverged/);
+});
+
+/** Runs test/support/stop-sweep.js: a one-trial sweep stopped while its worker is busy. */
+function stopSweep(env: Record<string, string>, grace?: number): { code: number | null; stdout: string; stderr: string; markers: string } {
+  const markers = mkdtempSync(join(tmpdir(), 'markers-'));
+  const script = fileURLToPath(new URL('./support/stop-sweep.js', import.meta.url));
+  const r = spawnSync(process.execPath, [script, markers, ...(grace ? [String(grace)] : [])], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, markers };
+}
+
+test('a stop asks the worker and lets it finish the native calls it is in the middle of (terminating the thread there crashed the process)', () => {
+  assert.ok(nativeBlas().native || process.env.CI !== 'true', 'CI has koffi and OpenBLAS, so the stretch calls native code');
+  const r = stopSweep({ RUN_SWEEP_TEST_IGNORE_STOP: '' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(existsSync(join(r.markers, 'left')), 'the worker was terminated in the middle of its work');
+  assert.deepEqual(JSON.parse(r.stdout), ['killed']);
+});
+
+test('a worker that does not stop when asked is terminated after the grace period, and its trial ends killed', () => {
+  const r = stopSweep({ RUN_SWEEP_TEST_IGNORE_STOP: '1' }, 300);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(!existsSync(join(r.markers, 'left')));
+  assert.deepEqual(JSON.parse(r.stdout), ['killed']);
 });

@@ -21,9 +21,26 @@ export interface TrialFailure {
   stack?: string;
 }
 
+/** The trial stopped between two minibatches because the main thread asked it to (StopRequest). */
+export interface TrialStopped {
+  type: 'stopped';
+}
+
 /**
- * What a worker posts on `events`, in order: the trial's events, then exactly one `result` or
- * `failure`, the channel's last message. A worker that dies (out of memory, a crash, terminated
- * for a timeout or Ctrl-C) sends neither; the main thread then knows the trial did not end by itself.
+ * What a worker posts on `events`, in order: the trial's events, then exactly one `result`,
+ * `failure` or `stopped`, the channel's last message. A worker that dies (out of memory, a crash,
+ * terminated because it did not stop when asked) sends none of them; the main thread then knows
+ * the trial did not end by itself.
  */
-export type TrialMessage = TrainEvent | { type: 'result'; result: TrainResult } | TrialFailure;
+export type TrialMessage = TrainEvent | { type: 'result'; result: TrainResult } | TrialFailure | TrialStopped;
+
+/**
+ * What the main thread posts on `events` to the worker: stop at the next minibatch (Ctrl-C, a
+ * signal, a trial timeout, a failed store). Asked, not forced: a thread terminated while it is
+ * inside native code (koffi loading its addon, say) can take the whole process down with it
+ * (seen in CI: "FATAL ERROR: Error::ThrowAsJavaScriptException napi_throw", exit 134). Only a
+ * worker that has not stopped after the sweep's grace period is terminated.
+ */
+export interface StopRequest {
+  type: 'stop';
+}

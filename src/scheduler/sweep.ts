@@ -11,7 +11,7 @@ import { tensorflowInstalled } from '../train/tensorflow-packages.js';
 import type { TrainEvent, TrainResult } from '../train/events.js';
 import { trialRef, type FailureReason, type SweepEvent, type TrialFigures, type TrialRef, type TrialReport } from './events.js';
 import type { Claim, Ledger } from './ledger.js';
-import type { TrialFailure, TrialMessage, TrialTask } from './messages.js';
+import type { StopRequest, TrialFailure, TrialMessage, TrialTask } from './messages.js';
 
 /** Why the sweep was stopped, and when: runs end KILLED at that time, not when the store is next read. */
 export interface StopReason {
@@ -50,7 +50,15 @@ export interface SweepOptions {
   pool?: Piscina<TrialTask, void>;
   /** how often a trial claimed by another process is looked at again */
   claimPollMs?: number;
+  /** how long a worker asked to stop has before it is terminated (default STOP_GRACE_MS) */
+  stopGraceMs?: number;
 }
+
+/**
+ * A worker asked to stop ends at its next minibatch, milliseconds away; one that has not stopped
+ * after this long is stuck (a hung download, a runaway kernel) and is terminated.
+ */
+export const STOP_GRACE_MS = 10_000;
 
 export interface SweepResult {
   reports: TrialReport[];
@@ -266,21 +274,27 @@ class Sweep {
   /** Runs the trial on a worker, relaying its events, until its channel's last message or its end. */
   private async runWorker(trial: Trial, ref: TrialRef, pool: Pool, done: { epochs: number }): Promise<Ending> {
     if (this.stop.signal.aborted) return { status: 'killed' };
-    const limit = new AbortController();
-    const onStop = (): void => limit.abort();
-    this.stop.signal.addEventListener('abort', onStop, { once: true });
+    const channel = new MessageChannel();
+    // Stopping is asked first (messages.ts, StopRequest); terminating is the fallback.
+    const terminate = new AbortController();
+    let graceTimer: NodeJS.Timeout | undefined;
+    const askToStop = (): void => {
+      if (graceTimer !== undefined) return;
+      channel.port1.postMessage({ type: 'stop' } satisfies StopRequest);
+      graceTimer = setTimeout(() => terminate.abort(), this.o.stopGraceMs ?? STOP_GRACE_MS);
+    };
+    this.stop.signal.addEventListener('abort', askToStop, { once: true });
     let timedOut = false;
     const timer = this.o.trialTimeoutMs === null ? undefined : setTimeout(() => {
       timedOut = true;
-      limit.abort();
+      askToStop();
     }, this.o.trialTimeoutMs);
 
-    const channel = new MessageChannel();
-    let last: { type: 'result'; result: TrainResult } | TrialFailure | undefined;
+    let last: { type: 'result'; result: TrainResult } | TrialFailure | { type: 'stopped' } | undefined;
     let lastArrived: () => void = () => {};
     const lastMessage = new Promise<void>((resolve) => (lastArrived = resolve));
     const handle = (message: TrialMessage): void => {
-      if (message.type === 'result' || message.type === 'failure') {
+      if (message.type === 'result' || message.type === 'failure' || message.type === 'stopped') {
         last = message;
         lastArrived();
         return;
@@ -292,13 +306,14 @@ class Sweep {
     const task: TrialTask = { trialId: trial.id, config: trial.config, baseDir: this.o.baseDir, events: channel.port2 };
     let crash: unknown;
     try {
-      await pool.run(task, { transferList: [channel.port2], signal: limit.signal });
+      await pool.run(task, { transferList: [channel.port2], signal: terminate.signal });
       await lastMessage; // the task returned, so its last message is on its way
     } catch (err) {
       crash = err;
     } finally {
       clearTimeout(timer);
-      this.stop.signal.removeEventListener('abort', onStop);
+      clearTimeout(graceTimer);
+      this.stop.signal.removeEventListener('abort', askToStop);
     }
     // A worker that was stopped or died may have posted events not yet delivered: take them, in order.
     for (let m = receiveMessageOnPort(channel.port1); m !== undefined; m = receiveMessageOnPort(channel.port1)) handle(m.message as TrialMessage);
@@ -309,7 +324,7 @@ class Sweep {
       return { status: 'failed', reason: last.reason, message: last.message, ...(last.stack ? { stack: last.stack } : {}), infrastructure: last.reason === 'out_of_memory' };
     }
     if (timedOut) return { status: 'failed', reason: 'timeout', message: `the trial ran past sweep.trial_timeout (${formatMs(this.o.trialTimeoutMs!)})`, infrastructure: false };
-    if (this.stop.signal.aborted) return { status: 'killed' };
+    if (this.stop.signal.aborted || last?.type === 'stopped') return { status: 'killed' };
     const e = asError(crash);
     const oom = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
     return {

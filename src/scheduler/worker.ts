@@ -1,8 +1,9 @@
 // Piscina worker entry: trains one trial per task; everything it has to say, the outcome included,
-// goes down the task's one port (messages.ts). The task itself resolves to nothing.
+// goes down the task's one port (messages.ts). The task itself resolves to nothing. The same port
+// carries the main thread's one request, to stop: the trial then ends at its next minibatch.
 import type { TransferListItem } from 'node:worker_threads';
 import { runTrial } from '../train/trial.js';
-import type { TrialFailure, TrialMessage, TrialTask } from './messages.js';
+import type { StopRequest, TrialFailure, TrialMessage, TrialTask } from './messages.js';
 
 export default async function trainTrial(task: TrialTask): Promise<void> {
   const post = (message: TrialMessage): void => {
@@ -11,10 +12,15 @@ export default async function trainTrial(task: TrialTask): Promise<void> {
       message.type === 'weights' ? message.files.map((f) => f.data.buffer as ArrayBuffer) : [];
     task.events.postMessage(message, transfer);
   };
+  const stop = new AbortController();
+  task.events.on('message', (m: StopRequest) => {
+    if (m.type === 'stop') stop.abort();
+  });
   try {
-    post({ type: 'result', result: await runTrial(task.config, { baseDir: task.baseDir, onEvent: post }) });
+    post({ type: 'result', result: await runTrial(task.config, { baseDir: task.baseDir, onEvent: post, signal: stop.signal }) });
   } catch (err) {
-    post(failureOf(err));
+    // Whatever ended a trial that was asked to stop, it stopped because it was asked.
+    post(stop.signal.aborted ? { type: 'stopped' } : failureOf(err));
   } finally {
     task.events.close();
   }

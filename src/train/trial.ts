@@ -35,6 +35,7 @@ export async function runTrial(config: TrialConfig, opts: TrialOptions): Promise
   const rng = new Rng(config.train.seed);
   startAfresh();
   const blas = config.engine.path === 'fast' ? configureBlas(config.engine.blas) : undefined;
+  opts.signal?.throwIfAborted(); // loading and the BLAS check take a while: a stop asked meanwhile ends here
   const model = RnnLM.init(config.model, vocab.size, rng.fork('init'), config.engine.path);
   try {
     opts.onEvent({
