@@ -1,5 +1,7 @@
 // Queue throughput: one sweep trained through the queue by 1 and then 2 worker processes on this
 // machine (each worker one trial at a time), against the same sweep run locally with --workers 1.
+// The trials are d2l-sized GRUs (256 hidden, batch 32, 35 steps, 30,000 tokens; ~5 s each alone at
+// 10 epochs): trials of a fraction of a second would measure start-up, not throughput.
 //
 //   node dist/bench/queue.js [--trials N] [--epochs N]
 //
@@ -25,16 +27,16 @@ const MAIN = path.join(here, '..', 'src', 'cli', 'main.js');
 // As src/cli/main.ts's shebang: V8's helper GC threads would steal the other worker's core.
 const NODE = [process.execPath, '--single-threaded-gc'];
 
-const { values } = parseArgs({ options: { trials: { type: 'string', default: '8' }, epochs: { type: 'string', default: '4' } } });
+const { values } = parseArgs({ options: { trials: { type: 'string', default: '8' }, epochs: { type: 'string', default: '10' } } });
 const trials = Number(values.trials);
 const epochs = Number(values.epochs);
 
 const seeds = Array.from({ length: trials }, (_, i) => i).join(', ');
 const SWEEP = `
 name: queue-bench
-data: {max_tokens: 20000}
-model: {cell: gru, hidden_size: 64}
-train: {epochs: ${epochs}, batch_size: 16, num_steps: 20}
+data: {max_tokens: 30000}
+model: {cell: gru, hidden_size: 256}
+train: {epochs: ${epochs}, batch_size: 32, num_steps: 35}
 sample: {prefixes: ["the "], length: 5, every_epochs: 100}
 sweep: {seeds: [${seeds}]}
 `;
@@ -123,7 +125,7 @@ if (missing) {
     const t1 = await queued(redis, 1, 1);
     const o = await overheadOf(redis, 1);
     const t2 = await queued(redis, 2, 2);
-    console.log(`\n### Queue throughput (${trials} trials: gru 64 hidden, ${epochs} epochs, 20,000 tokens; load average ${load} at start)\n`);
+    console.log(`\n### Queue throughput (${trials} trials: gru 256 hidden, batch 32, 35 steps, ${epochs} epochs, 30,000 tokens; load average ${load} at start)\n`);
     console.log('| run | wall s | trials/min |');
     console.log('|---|---:|---:|');
     for (const [name, t] of [['local, --workers 1', tLocal], ['local, --workers 2', tLocal2], ['queue, 1 worker process', t1], ['queue, 2 worker processes', t2]] as const) {
