@@ -176,3 +176,36 @@ test('openTracker maps URIs to sinks, and its errors carry no password', () => {
   }
   assert.equal(fs.existsSync(path.join(cwd, 'runs')), false);
 });
+
+test('a queued sweep\'s run on the server: runs of another machine nest under it by its server id; sync neither loses them nor undoes its end', async () => {
+  const s = await new FakeMlflowServer().start();
+  try {
+    // The submitter makes the sweep's run; the server's copy is what workers are told of.
+    const submitter = openTracker(s.uri, tmpDir(), FAST) as MirroredTracker;
+    const subExp = await submitter.experiment('queued');
+    const parent = await submitter.createRun(subExp, { runName: 'sweep', startTime: T0, tags: { 'run_sweep.role': 'sweep' }, params: {} });
+    await submitter.drain(5000);
+    const serverParent = submitter.serverRun(parent.runId)!;
+    assert.ok(serverParent, 'the sweep run reached the server');
+
+    // A worker elsewhere adopts it and records a trial under it.
+    const workerDir = tmpDir();
+    const worker = openTracker(s.uri, workerDir, FAST) as MirroredTracker;
+    const workExp = await worker.experiment('queued');
+    const alias = worker.adoptServerRun(workExp, serverParent);
+    const trial = await worker.createRun(workExp, { runName: 'trial', startTime: T0 + 1, tags: { 'run_sweep.trial_id': 't1' }, params: {}, parent: alias });
+    await worker.endRun(trial, 'FINISHED', T0 + 2);
+    assert.equal((await worker.drain(5000)).runsPending, 0);
+    const serverTrial = [...s.runs.values()].find((r) => r.tags.get('run_sweep.trial_id') === 't1')!;
+    assert.equal(serverTrial.tags.get('mlflow.parentRunId'), serverParent.runId, 'nested under the sweep run on the server');
+
+    // The last worker closes it on the server; the submitter's local copy never saw that, and is reaped KILLED.
+    await worker.remote.endRun(serverParent, 'FINISHED', T0 + 3);
+    await submitter.local.endRun(parent, 'KILLED', T0 + 1);
+    await syncStore(path.join(workerDir, 'runs'), s.uri, FAST); // its trial names a parent only the server knows: no error
+    await syncStore(submitter.local.root, s.uri, FAST);
+    assert.equal(s.runs.get(serverParent.runId)!.info.status, 'FINISHED', 'sync does not turn a FINISHED server run KILLED');
+  } finally {
+    await s.stop();
+  }
+});

@@ -318,6 +318,18 @@ export class FileStoreTracker implements Tracker {
     });
   }
 
+  keepAlive(run: RunRef): () => void {
+    const meta = path.join(this.root, run.experimentId, run.runId, META);
+    try {
+      const now = new Date();
+      fs.utimesSync(meta, now, now); // now, before this process reaps anything
+    } catch {
+      return () => {}; // not in this store (yet): nothing to keep
+    }
+    this.heartbeat.add(meta);
+    return () => this.heartbeat.delete(meta);
+  }
+
   /**
    * Marks KILLED each RUNNING run whose owner is gone: dead on this host, or (another host, or no
    * owner) silent for longer than RUN_SWEEP_STALE_AFTER. Its end time is its last event, not now.

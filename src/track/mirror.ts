@@ -143,6 +143,11 @@ export class MirroredTracker implements Tracker {
     return reaped;
   }
 
+  /** A run of this machine's store is kept alive there; the server reaps no run of another host. */
+  keepAlive(run: RunRef): () => void {
+    return this.local.keepAlive(run);
+  }
+
   /** Claims live in the local store (the write-ahead log every sweep on this machine shares). */
   claimTrial(experimentId: string, trialId: string): Promise<TrialClaim | null> {
     return this.local.claimTrial(experimentId, trialId);
@@ -182,6 +187,16 @@ export class MirroredTracker implements Tracker {
   /** the server run a local run was copied to, once created there */
   serverRun(localRunId: string): RunRef | undefined {
     return this.queue.serverRun(localRunId);
+  }
+
+  /**
+   * A run another process made on the server (a queued sweep's parent, made by the submitter),
+   * as a parent for runs made here: the returned ref, given as NewRun.parent, nests them under it
+   * on the server. This machine's store does not hold that run; its runs name it by its server id.
+   */
+  adoptServerRun(localExperimentId: string, server: RunRef): RunRef {
+    this.queue.adopt(server.runId, server);
+    return { experimentId: localExperimentId, runId: server.runId };
   }
 
   private experimentName(localId: string): string {

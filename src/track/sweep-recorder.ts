@@ -16,7 +16,7 @@ import type { SweepEvent, TrialFigures, TrialReport } from '../scheduler/events.
 import type { Claim, FinishedTrial, Ledger } from '../scheduler/ledger.js';
 import { bestReport } from '../scheduler/ranking.js';
 import { sourceTags } from './source-tags.js';
-import { TRIAL_ID_TAG } from './run-tags.js';
+import { OWNER_TAG, TRIAL_ID_TAG } from './run-tags.js';
 import { validateEntries } from './keys.js';
 import { DATASET_CONTEXT_TAG, type DatasetInput, type MetricPoint, type NewRun, type RunRef, type Tracker } from './tracker.js';
 
@@ -75,6 +75,11 @@ export interface RecorderOptions {
   parent?: RunRef;
   /** a claim on a trial, from a store that supports claims */
   claim?: (experimentId: string, trialId: string) => Promise<Claim | null>;
+  /**
+   * The parent run's owner (run_sweep.owner) when no one process owns it: a queued sweep's parent
+   * outlives its submitter, so it is reaped only by its heartbeat, which the workers keep up.
+   */
+  parentOwner?: string;
 }
 
 export class SweepRecorder implements Ledger {
@@ -232,7 +237,7 @@ export class SweepRecorder implements Ledger {
     const stamp = new Date(time).toISOString().slice(0, 19).replace('T', ' ');
     return {
       runName: `${config.name} ${stamp} UTC`,
-      tags: { ...this.tags, [ROLE_TAG]: 'sweep' },
+      tags: { ...this.tags, [ROLE_TAG]: 'sweep', ...(this.o.parentOwner !== undefined ? { [OWNER_TAG]: this.o.parentOwner } : {}) },
       params: {
         ...params,
         'sweep.grid': grid.length > 500 ? `${grid.slice(0, 480)}… (see sweep.yaml)` : grid || 'none',
@@ -251,6 +256,16 @@ export class SweepRecorder implements Ledger {
       sweep,
       trials: trials.map((t) => ({ id: t.id, label: t.label, values: t.varying })),
     }));
+  }
+
+  /**
+   * Closes the parent run this recorder was given (RecorderOptions.parent) when this process settled
+   * a queued sweep's last job: the best trial and configurations are chosen among the trials the
+   * store holds as finished (other processes trained them), then the run ends as `end` says.
+   */
+  async closeGivenParent(end: Extract<SweepEvent, { type: 'sweep-end' }>): Promise<void> {
+    for (const [id, f] of await this.finished(this.o.trials)) this.outcome(id, 'reused', f.figures, this.o.isDegenerate?.(id));
+    await this.closeParent(end);
   }
 
   private async closeParent(event: Extract<SweepEvent, { type: 'sweep-end' }>): Promise<void> {
@@ -275,7 +290,15 @@ export class SweepRecorder implements Ledger {
    * configuration's figure: best_val_perplexity above is the best trial's, kept for old readers.
    */
   private async recordConfigurations(time: number): Promise<void> {
-    const identity = corpusIdentity(path.dirname(this.o.file));
+    const ofFile = corpusIdentity(path.dirname(this.o.file));
+    // A queue worker closing the parent may lack the submitter's corpus file: group by its name then.
+    const identity = (corpus: string): string => {
+      try {
+        return ofFile(corpus);
+      } catch {
+        return corpus;
+      }
+    };
     const configs = summarizeConfigurations(this.outcomes, identity);
     const best = bestConfiguration(configs);
     if (!best) return;

@@ -96,7 +96,8 @@ async function syncRun(api: MlflowApi, remoteExp: string, run: StoredRun, existi
   const tags = readKeyValues(run.dir, 'tags');
   const localParent = tags[PARENT_RUN_TAG];
   if (localParent !== undefined) {
-    const remoteParent = remoteIds.get(localParent);
+    // A queue worker's trial runs name their parent by its server id (the submitter made it there).
+    const remoteParent = remoteIds.get(localParent) ?? ([...remoteIds.values()].includes(localParent) ? localParent : undefined);
     if (remoteParent === undefined) {
       throw new RunSweepError('server-rejected', `run ${run.runId}: its parent ${localParent} is neither on the server nor in the local store`);
     }
@@ -149,7 +150,11 @@ async function syncRun(api: MlflowApi, remoteExp: string, run: StoredRun, existi
     nArtifacts++;
   }
   if (nArtifacts > 0) sent.push(`${nArtifacts} artifact(s)`);
-  if (terminal && (existing?.info.status !== run.status || existing.info.end_time !== run.endTime)) {
+  // A run that FINISHED on the server stays so: a local copy that never saw its end (a queued
+  // sweep's run, closed on the server by the worker that settled its last trial, and reaped KILLED
+  // here) does not overwrite it.
+  const keepServerEnd = existing?.info.status === 'FINISHED' && run.status !== 'FINISHED';
+  if (terminal && !keepServerEnd && (existing?.info.status !== run.status || existing.info.end_time !== run.endTime)) {
     await api.updateRun(runId, run.status as 'FINISHED' | 'FAILED' | 'KILLED', run.endTime ?? run.startTime);
     sent.push(`status ${run.status}`);
   }

@@ -92,6 +92,12 @@ export interface Tracker {
   claimTrial?(experimentId: string, trialId: string): Promise<TrialClaim | null>;
   /** whether a live owner (this process included) holds the trial's claim now, for a sweep waiting on it */
   trialClaimed?(experimentId: string, trialId: string): boolean;
+  /**
+   * Keeps a run another process made from being reaped while this one works for it (a queued
+   * sweep's parent, while a worker trains one of its trials): its heartbeat is beaten now and then
+   * until the returned function is called. Optional: a sink that reaps only dead local owners needs none.
+   */
+  keepAlive?(run: RunRef): () => void;
 }
 
 /** A trial this process may train; the claim's heartbeat runs until release. */

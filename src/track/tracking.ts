@@ -18,7 +18,7 @@ import { MirroredTracker, type UploadReport } from './mirror.js';
 import { isServerUri, openTracker, type OpenTrackerOptions } from './open.js';
 import { checkServer } from './server-check.js';
 import { redactUri } from './secrets.js';
-import type { Tracker } from './tracker.js';
+import type { RunRef, Tracker } from './tracker.js';
 
 export interface TrackingOptions extends Pick<OpenTrackerOptions, 'retry' | 'timeoutMs' | 'localDir' | 'lookupTimeoutMs'> {
   env?: NodeJS.ProcessEnv;
@@ -49,6 +49,22 @@ export interface Tracking {
   claim?: (experimentId: string, trialId: string) => Promise<Claim | null>;
   /** a server URI (the local store mirrored to it), credentials redacted; null for a local store */
   server: string | null;
+  /**
+   * Where a run another process made is written (a queued sweep's parent, closed by whoever settles
+   * its last job): the server itself when there is one (this machine's store does not hold that
+   * run), else the store.
+   */
+  shared: Tracker;
+  /**
+   * The server's copy of a run made here, once the background upload has created it: waits at most
+   * timeoutMs; null without a server or when it is not there in time.
+   */
+  serverCopy(run: RunRef, timeoutMs: number): Promise<RunRef | null>;
+  /**
+   * A run on the server made by another process, as the parent of runs made here (see
+   * MirroredTracker.adoptServerRun); null without a server.
+   */
+  adoptServerRun(localExperimentId: string, server: RunRef): RunRef | null;
   /** Ctrl-C / SIGTERM: stop uploading at once (in-flight requests aborted); local writing goes on */
   abandonUploads(): void;
   /**
@@ -81,6 +97,18 @@ export async function openTracking(uri: string | null, cwd: string, opts: Tracki
     tracker,
     ...(claimTrial ? { claim: (experimentId: string, trialId: string) => claimTrial(experimentId, trialId) } : {}),
     server,
+    shared: tracker instanceof MirroredTracker ? tracker.remote : tracker,
+    serverCopy: async (run, timeoutMs) => {
+      if (!(tracker instanceof MirroredTracker)) return null;
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const copy = tracker.serverRun(run.runId);
+        if (copy !== undefined || Date.now() >= deadline || !tracker.remoteHealthy) return copy ?? null;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    adoptServerRun: (localExperimentId, server) =>
+      tracker instanceof MirroredTracker ? tracker.adoptServerRun(localExperimentId, server) : null,
     abandonUploads: () => {
       if (tracker instanceof MirroredTracker) tracker.abandon();
     },

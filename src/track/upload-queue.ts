@@ -99,6 +99,8 @@ export interface UploadQueueOptions {
 
 export class UploadQueue {
   private readonly lanes = new Map<string, Lane>();
+  /** runs another process created on the server, by the local id this process refers to them with */
+  private readonly adopted = new Map<string, RunRef>();
   private readonly experiments = new Map<string, Promise<string>>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly rejected: string[] = [];
@@ -230,6 +232,14 @@ export class UploadQueue {
     return this.lanes.get(localRunId)?.server;
   }
 
+  /**
+   * A run another process created on the server (a queued sweep's parent), known here by
+   * `localId`: runs created with it as their parent nest under `server` there.
+   */
+  adopt(localId: string, server: RunRef): void {
+    this.adopted.set(localId, server);
+  }
+
   private complete(lane: Lane): boolean {
     return lane.state === 'open' && lane.ended && lane.ops.length === 0 && !lane.running;
   }
@@ -289,7 +299,7 @@ export class UploadQueue {
       let parent: RunRef | undefined;
       if (lane.parentLocalId !== undefined) {
         const parentLane = this.lanes.get(lane.parentLocalId);
-        parent = (parentLane ? await parentLane.created.promise : null) ?? undefined;
+        parent = this.adopted.get(lane.parentLocalId) ?? (parentLane ? await parentLane.created.promise : null) ?? undefined;
         if (parent === undefined) {
           // its parent is not on the server (rejected, or created by another process): sync's job
           lane.state = 'blocked';
