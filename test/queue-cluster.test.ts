@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { workspace } from './support/workspace.js';
 import { trialRuns, parentRuns } from './support/store-runs.js';
 import { redisMissing, RedisServer } from './support/redis.js';
+import { FakeMlflowServer, type FakeRun } from './support/fake-mlflow.js';
 
 const QUEUE_CLI = fileURLToPath(new URL('./support/queue-cli.js', import.meta.url));
 const missing = redisMissing();
@@ -41,9 +42,9 @@ interface Proc {
 
 const procs: Proc[] = [];
 
-function start(command: 'submit' | 'worker' | 'status' | 'cancel', options: Record<string, unknown>, cwd: string): Proc {
+function start(command: 'submit' | 'worker' | 'status' | 'cancel', options: Record<string, unknown>, cwd: string, env: Record<string, string> = {}): Proc {
   const child = spawn(process.execPath, [QUEUE_CLI, command, JSON.stringify(options)], {
-    cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '', RUN_SWEEP_QUEUE_LOCK_MS: '2000' }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '', RUN_SWEEP_QUEUE_LOCK_MS: '2000', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -219,6 +220,117 @@ sweep: {grid: {model.cell: [rnn]}, retries: 2}
     await stopWorkers(w);
     assert.equal(w.child.exitCode, 143);
     assert.deepEqual([...statuses(cwd, 'cancelled').values()], [['KILLED']], 'one run, KILLED; the queued trials never started');
+    assert.deepEqual(parentRuns(cwd, 'cancelled').map((r) => r.info.status), ['KILLED'], 'the sweep run ends KILLED');
+  });
+
+  test('--detach: the sweep run exists at once; the worker that settles the last trial closes it, with the best trial', async () => {
+    const cwd = workspace({ 'sweep.yaml': QUICK.replace('name: cluster', 'name: detached') });
+    const queue = `${redis.url}/8`;
+    const submit = await start('submit', { file: 'sweep.yaml', queue, detach: true }, cwd).done;
+    assert.equal(submit.code, 0, submit.out);
+    assert.deepEqual(parentRuns(cwd, 'detached').map((r) => r.info.status), ['RUNNING'], 'the sweep run is made before any worker starts');
+    const w1 = start('worker', { queue }, cwd);
+    const w2 = start('worker', { queue }, cwd);
+    await until(() => parentRuns(cwd, 'detached')[0]?.info.status !== 'RUNNING', 'a worker to close the sweep run', 60_000);
+    await stopWorkers(w1, w2);
+    const [parent, ...more] = parentRuns(cwd, 'detached');
+    assert.equal(more.length, 0, 'one sweep run');
+    assert.equal(parent!.info.status, 'FINISHED');
+    assert.ok(parent!.data.tags['run_sweep.best_trial_id'], 'it names the best trial');
+    assert.ok(Number.isFinite(parent!.data.metrics['best_val_perplexity']), 'with its figures');
+    const runs = trialRuns(cwd, 'detached');
+    assert.deepEqual(runs.map((r) => r.info.status), ['FINISHED', 'FINISHED', 'FINISHED']);
+    assert.ok(runs.every((r) => r.data.tags['mlflow.parentRunId'] === parent!.info.run_id), 'trial runs nest under it');
+    assert.equal((w1.out() + w2.out()).match(/its last trial settled here; its run ended FINISHED/g)?.length, 1, `exactly one worker closed it:\n${w1.out()}\n${w2.out()}`);
+  });
+
+  test('Ctrl-C on the watcher leaves the sweep run to the workers; a second submit watches the same run, which ends FINISHED once', async () => {
+    const cwd = workspace({ 'sweep.yaml': longer('rewatched', 6) });
+    const queue = `${redis.url}/9`;
+    const first = start('submit', { file: 'sweep.yaml', queue }, cwd);
+    await until(() => /queued 2 trial\(s\)/.test(first.out()), 'the first submit to queue its trials');
+    first.child.kill('SIGINT');
+    const stopped = await first.done;
+    assert.equal(stopped.code, 130, stopped.out);
+    assert.match(stopped.out, /no longer watching/);
+    assert.deepEqual(parentRuns(cwd, 'rewatched').map((r) => r.info.status), ['RUNNING'], 'the sweep goes on without its watcher');
+    const second = start('submit', { file: 'sweep.yaml', queue }, cwd);
+    await until(() => /2 already queued or in training/.test(second.out()), 'the second submit to find the first one\'s jobs');
+    const w = start('worker', { queue }, cwd);
+    const watched = await second.done;
+    await stopWorkers(w);
+    assert.equal(watched.code, 0, watched.out);
+    const parents = parentRuns(cwd, 'rewatched');
+    assert.deepEqual(parents.map((r) => r.info.status), ['FINISHED'], 'one sweep run, closed');
+    assert.ok(trialRuns(cwd, 'rewatched').every((r) => r.data.tags['mlflow.parentRunId'] === parents[0]!.info.run_id));
+    assert.doesNotMatch(w.out(), /its last trial settled here/, 'a watched sweep is closed by its watcher');
+  });
+
+  test('Ctrl-C on the watcher, no second submit: the worker that settles the last trial closes the sweep run', async () => {
+    const cwd = workspace({ 'sweep.yaml': longer('unwatched', 6) });
+    const queue = `${redis.url}/10`;
+    const w = start('worker', { queue }, cwd);
+    const submit = start('submit', { file: 'sweep.yaml', queue }, cwd);
+    await until(() => /epoch 2\/6/.test(w.out()), 'a trial in training');
+    submit.child.kill('SIGINT');
+    assert.equal((await submit.done).code, 130);
+    await until(() => parentRuns(cwd, 'unwatched')[0]?.info.status !== 'RUNNING', 'the worker to close the sweep run', 60_000);
+    await stopWorkers(w);
+    assert.deepEqual(parentRuns(cwd, 'unwatched').map((r) => r.info.status), ['FINISHED']);
+    assert.match(w.out(), /its last trial settled here; its run ended FINISHED/);
+  });
+
+  test('cancel of a detached sweep no worker has started: the queued jobs go, and the sweep run ends KILLED', async () => {
+    const cwd = workspace({ 'sweep.yaml': QUICK.replace('name: cluster', 'name: dropped') });
+    const queue = `${redis.url}/11`;
+    assert.equal((await start('submit', { file: 'sweep.yaml', queue, detach: true }, cwd).done).code, 0);
+    const cancel = await start('cancel', { queue, experiment: 'dropped' }, cwd).done;
+    assert.equal(cancel.code, 0, cancel.out);
+    assert.match(cancel.out, /3 queued job\(s\) removed, 0 trial\(s\) in training/);
+    assert.match(cancel.out, /the sweep's run ended KILLED/);
+    assert.deepEqual(parentRuns(cwd, 'dropped').map((r) => r.info.status), ['KILLED']);
+    assert.equal(trialRuns(cwd, 'dropped').length, 0);
+  });
+
+  test('with an MLflow server: workers on other machines nest their trial runs under the submitter\'s sweep run there, and the last one closes it', async () => {
+    const server = await new FakeMlflowServer().start();
+    try {
+      const cwd = workspace({ 'sweep.yaml': QUICK.replace('name: cluster', 'name: served') });
+      const queue = `${redis.url}/13`;
+      const submit = await start('submit', { file: 'sweep.yaml', queue, detach: true, trackingUri: server.uri }, cwd).done;
+      assert.equal(submit.code, 0, submit.out);
+      // Each worker in a directory of its own, as on another machine: its own write-ahead store.
+      const w1 = start('worker', { queue }, workspace({}));
+      const w2 = start('worker', { queue }, workspace({}));
+      const onServer = (): FakeRun[] => [...server.runs.values()];
+      const parentOf = (): FakeRun | undefined => onServer().find((r) => r.tags.get('run_sweep.role') === 'sweep');
+      await until(() => parentOf() !== undefined && parentOf()!.info.status !== 'RUNNING', 'the sweep run on the server to be closed', 60_000);
+      await stopWorkers(w1, w2);
+      const parent = parentOf()!;
+      assert.equal(parent.info.status, 'FINISHED', `${w1.out()}\n${w2.out()}`);
+      assert.ok(parent.tags.get('run_sweep.best_trial_id'), 'it names the best trial');
+      const trials = onServer().filter((r) => r.tags.has('run_sweep.trial_id'));
+      assert.equal(trials.length, 3);
+      assert.deepEqual(trials.map((r) => r.info.status), ['FINISHED', 'FINISHED', 'FINISHED']);
+      assert.deepEqual(trials.map((r) => r.tags.get('mlflow.parentRunId')), [parent.info.run_id, parent.info.run_id, parent.info.run_id], 'nested under the server\'s sweep run');
+      assert.equal(onServer().filter((r) => r.tags.get('run_sweep.role') === 'sweep').length, 1, 'one sweep run');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a trial whose thread dies is retried through the queue (sweep.retries), and the retry finishes it', async () => {
+    const cwd = workspace({ 'sweep.yaml': `${QUICK.replace('name: cluster', 'name: crashed').replace('[rnn, gru, lstm]', '[rnn]')}` });
+    const queue = `${redis.url}/12`;
+    const markers = workspace({});
+    const env = { RUN_SWEEP_WORKER_MODULE: fileURLToPath(new URL('./support/workers/crash-once.js', import.meta.url)), RUN_SWEEP_TEST_MARKERS: markers };
+    const w = start('worker', { queue }, cwd, env);
+    const result = await start('submit', { file: 'sweep.yaml', queue }, cwd).done;
+    await stopWorkers(w);
+    assert.equal(result.code, 0, result.out);
+    assert.match(w.out(), /the worker thread died/, 'the first attempt died');
+    assert.deepEqual([...statuses(cwd, 'crashed').values()], [['FAILED', 'FINISHED']], 'the dead attempt FAILED, the retry FINISHED');
+    assert.deepEqual(parentRuns(cwd, 'crashed').map((r) => r.info.status), ['FINISHED']);
   });
 
   test('Redis restarted mid-sweep: workers and the watcher say so, wait, reconnect, and the sweep finishes', async () => {

@@ -1,11 +1,14 @@
 // `run-sweep status --queue …` lists the sweeps on the queue and their jobs;
 // `run-sweep cancel --queue … <experiment>` stops one: its queued jobs are removed, and the workers
 // training its trials stop them (their runs end KILLED) within a second.
+import { hostname } from 'node:os';
 import { Queue, type Job } from 'bullmq';
 import { EXIT, RunSweepError } from '../errors.js';
 import { cancelKey, type TrialJobData, type TrialJobResult } from '../queue/jobs.js';
 import { connectOnce, evictionWarning, parseQueueUrl } from '../queue/redis.js';
-import type { Io } from './io.js';
+import { closeSweepParent, readSweep, settleJobs } from '../queue/sweep-record.js';
+import { openTracking } from '../track/tracking.js';
+import { packageVersion, type Io } from './io.js';
 
 export interface StatusOptions {
   /** redis://[user:pass@]host:port[/db][?queue=name] */
@@ -95,6 +98,7 @@ export async function cancelCommand(options: CancelOptions, io: Io): Promise<num
     await probe.set(cancelKey(address.queueName, options.experiment), String(Date.now()), 'EX', 7 * 24 * 3600);
     let removed = 0;
     let running = 0;
+    const removedIds: string[] = [];
     const jobs = (await queue.getJobs(['waiting', 'prioritized', 'delayed', 'paused', 'active'], 0, -1)) as (Job<TrialJobData, TrialJobResult> | undefined)[];
     for (const job of jobs) {
       if (job?.data?.experiment !== options.experiment) continue;
@@ -106,6 +110,7 @@ export async function cancelCommand(options: CancelOptions, io: Io): Promise<num
       try {
         await job.remove();
         removed++;
+        removedIds.push(job.id!);
       } catch {
         running++; // taken by a worker meanwhile: it sees the flag
       }
@@ -115,6 +120,15 @@ export async function cancelCommand(options: CancelOptions, io: Io): Promise<num
       return EXIT.failed;
     }
     io.out(`cancelled sweep '${options.experiment}': ${removed} queued job(s) removed, ${running} trial(s) in training stopping (their runs end KILLED)`);
+    // Removed jobs are settled: if they were the sweep's last and nobody watches, its run ends here.
+    if (await settleJobs(probe, address.queueName, options.experiment, removedIds, 'killed', `cancel ${hostname()}:${process.pid}`)) {
+      const state = await readSweep(probe, address.queueName, options.experiment);
+      if (state !== null) {
+        const tracking = await openTracking(state.record.trackingUri, io.cwd, { env: io.env, experimentName: options.experiment, onWarning: (m) => io.err(`warning: ${m}`) });
+        await closeSweepParent(state, tracking.shared, packageVersion());
+        io.out(`the sweep's run ended KILLED`);
+      }
+    }
     return EXIT.ok;
   } catch (err) {
     if (err instanceof RunSweepError) throw err;

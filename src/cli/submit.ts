@@ -2,6 +2,7 @@
 // does, creates its parent run, puts one job per unfinished trial on the queue, then watches the
 // workers train them, with the local sweep's views and exit codes. The tracking store decides what
 // is finished; Redis only holds the work in flight.
+import { hostname } from 'node:os';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { parseDuration } from '../config/duration.js';
@@ -13,13 +14,14 @@ import { formatSummary, formatTrialPlan } from '../report/summary.js';
 import { trialRef, type SweepEvent, type TrialReport } from '../scheduler/events.js';
 import { cancelKey, CANCELLED, decodeEvent, JOB_NAME, jobId, parseFailure, reviveFigures, type TrialJobData, type TrialJobResult } from '../queue/jobs.js';
 import { connectionOptions, connectOnce, evictionWarning, openClient, OutageWatch, parseQueueUrl, type QueueAddress } from '../queue/redis.js';
+import { addJobs, closeSweepParent, markWatching, readSweep, settleJobs, startSweep, sweepExitCode, type Settled } from '../queue/sweep-record.js';
 import { queueTimings, type QueueTimings } from '../queue/timings.js';
 import { storeDirFromUri } from '../track/file-store.js';
 import { isServerUri } from '../track/open.js';
 import { redactUri, splitCredentials } from '../track/secrets.js';
 import { MirroredTracker } from '../track/mirror.js';
 import { SweepRecorder } from '../track/sweep-recorder.js';
-import type { Tracker } from '../track/tracker.js';
+import type { RunRef, Tracker } from '../track/tracker.js';
 import { openTracking } from '../track/tracking.js';
 import { packageVersion, type Io } from './io.js';
 import { checkBeforeTraining, planSweep } from './plan-sweep.js';
@@ -34,7 +36,7 @@ export interface SubmitOptions {
   output: 'auto' | 'quiet' | 'json';
   dryRun: boolean;
   trackingUri: string | null;
-  /** enqueue and return at once (exit 0); trial runs are then not nested under a sweep run */
+  /** enqueue and return at once (exit 0); whoever settles the last job closes the sweep's run */
   detach: boolean;
   /** lockDuration / stalledInterval in ms; also sets the retry backoff (default RUN_SWEEP_QUEUE_LOCK_MS, else 60000) */
   lockMs: number | null;
@@ -44,6 +46,8 @@ export interface SubmitOptions {
 const POLL_MS = 1000;
 /** Jobs kept in Redis after they settle, for `status` and for a watcher that comes back. */
 const KEEP_SETTLED = { age: 7 * 24 * 3600, count: 50_000 };
+/** How long a submit to a server waits for its sweep run to be created there, for workers to nest under. */
+const SERVER_PARENT_WAIT_MS = 10_000;
 
 export async function submitCommand(options: SubmitOptions, io: Io): Promise<number> {
   const address = parseQueueUrl(options.queue);
@@ -75,6 +79,8 @@ export async function submitCommand(options: SubmitOptions, io: Io): Promise<num
     const recorder = new SweepRecorder({
       tracker: tracking.tracker, experiment, config, file, trials, version: packageVersion(),
       isDegenerate: (id) => (sizing.get(id)?.unknownShare ?? 0) > 0.5,
+      // Its sweep outlives this process (--detach, Ctrl-C): not this process's to be reaped with.
+      parentOwner: `queued sweep (queue '${address.queueName}' on ${address.display})`,
     });
     recorder.check();
     await recorder.open();
@@ -105,14 +111,41 @@ export async function submitCommand(options: SubmitOptions, io: Io): Promise<num
       const done = finished.get(trial.id);
       if (done) emit({ type: 'trial-reused', time: now, trial: trialRef(trial), figures: done.figures, degenerate: (sizing.get(trial.id)?.unknownShare ?? 0) > 0.5 });
     }
-    // The parent run: made by this submit when it adds the sweep's first jobs and watches them
-    // (it closes it with the best trial); a duplicate submit watches the first one's jobs.
+    // The parent run (sweep-record.ts says who closes it). A sweep still in flight keeps its
+    // parent: a duplicate submit adds only what it lacks and watches. Otherwise this submit makes
+    // one, also with --detach: in the store the jobs record to, or on the server, where workers
+    // nest their trial runs under the server's copy.
     const fresh = pending.filter((t) => !existing.has(t.id));
-    let parent: { experimentId: string; runId: string } | null = null;
-    if (fresh.length > 0 && existing.size === 0 && !options.detach) {
-      await recorder.record({ type: 'sweep-start', time: now, experiment, location: '', trials: trials.length, toTrain: pending.length, reused: finished.size, workers: 0 });
-      parent = recorder.parentRef;
+    const closer = `submit ${hostname()}:${process.pid}`;
+    let inFlight = await readSweep(probe, address.queueName, experiment);
+    if (inFlight !== null && !inFlight.closing && inFlight.unsettled === 0) {
+      // Every job of the last submit settled, yet nobody closed its run (its watcher was killed): now.
+      if (await settleJobs(probe, address.queueName, experiment, [], 'finished', closer, true)) {
+        await closeSweepParent(inFlight, tracking.shared, packageVersion()).catch((err: unknown) => reporter.err(`warning: could not close the last submit's run: ${(err as Error).message}`));
+      }
+      inFlight = null;
     }
+    if (inFlight?.closing) inFlight = null;
+    let ownParent: RunRef | null = null; // made here: closed through this submit's own tracking
+    let jobsParent: RunRef | null = inFlight?.record.parent ?? null;
+    if (inFlight === null && fresh.length > 0) {
+      await recorder.record({ type: 'sweep-start', time: now, experiment, location: '', trials: trials.length, toTrain: pending.length, reused: finished.size, workers: 0 });
+      ownParent = recorder.parentRef;
+      jobsParent = ownParent === null ? null : tracking.server === null ? ownParent : await tracking.serverCopy(ownParent, SERVER_PARENT_WAIT_MS);
+      if (ownParent !== null && jobsParent === null) {
+        reporter.err(`warning: the sweep's run did not reach ${tracking.server} within ${SERVER_PARENT_WAIT_MS / 1000} s: trial runs will not be nested under it there`);
+      }
+      if (jobsParent !== null) {
+        await startSweep(probe, address.queueName, {
+          experiment, parent: jobsParent, trackingUri: jobUri, file, config, trials, submittedAt: now,
+        }, fresh.map((t) => jobId(experiment, t.id)));
+      }
+    } else if (inFlight !== null) {
+      await addJobs(probe, address.queueName, experiment, fresh.map((t) => jobId(experiment, t.id)));
+    }
+    // Watching before the first job is queued: a worker must not close a sweep that is watched.
+    const unmark = options.detach || jobsParent === null ? null : markWatching(probe, address.queueName, experiment);
+    const parent = jobsParent;
     await probe.del(cancelKey(address.queueName, experiment));
     const enqueue = async (q: Queue<TrialJobData, TrialJobResult>, trial: Trial): Promise<void> => {
       await q.add(JOB_NAME, {
@@ -127,20 +160,26 @@ export async function submitCommand(options: SubmitOptions, io: Io): Promise<num
     } catch (err) {
       // Redis went away while trials were being queued: the parent run this submit made ends
       // FAILED (not RUNNING for ever), and the user is told in one line; a submit again resumes.
-      if (parent !== null) await tracking.tracker.endRun(parent, 'FAILED', Date.now()).catch(() => undefined);
+      await unmark?.();
+      if (ownParent !== null) await tracking.tracker.endRun(ownParent, 'FAILED', Date.now()).catch(() => undefined);
       if (err instanceof RunSweepError) throw err;
       throw new RunSweepError('tracking', `Redis at ${address.display} failed while trials were being queued (${(err as Error).message}); run the same submit again to queue the rest`);
     }
     const already = pending.length - fresh.length;
     reporter.out(`queued ${fresh.length} trial(s)` + (already > 0 ? `; ${already} already queued or in training` : '') + (finished.size > 0 ? `; ${finished.size} finished earlier` : ''));
     if (options.detach) {
+      // Nobody watches: the process that settles the last job closes the sweep's run.
+      if (ownParent !== null && tracking.server !== null) await tracking.finishUploads(parseDuration(config.tracking.upload_timeout));
       reporter.out(`detached: start workers with \`run-sweep worker --queue ${redactUri(options.queue)}\`; \`run-sweep status --queue …\` shows progress`);
       reporter.close();
       return EXIT.ok;
     }
     await queue.close();
     queue = null;
-    return await watch({ address, experiment, trials, pending, sizing, reporter, recorder, tracking, emit, io, parentOwned: parent !== null, enqueue, uploadTimeout: parseDuration(config.tracking.upload_timeout), finished: new Map([...finished].map(([id, f]) => [id, f])) });
+    return await watch({
+      address, experiment, trials, pending, sizing, reporter, recorder, tracking, emit, io, ownParent, unmark, closer, enqueue,
+      uploadTimeout: parseDuration(config.tracking.upload_timeout), finished: new Map([...finished].map(([id, f]) => [id, f])),
+    });
   } finally {
     reporter.close();
     probe.disconnect();
@@ -169,7 +208,12 @@ interface WatchContext {
   tracking: Awaited<ReturnType<typeof openTracking>>;
   emit: (e: SweepEvent) => void;
   io: Io;
-  parentOwned: boolean;
+  /** the sweep's parent, when this submit made it (closed through its own tracking: local copy and server) */
+  ownParent: RunRef | null;
+  /** ends this watcher's mark (sweep-record.ts); null when the sweep has no record */
+  unmark: (() => Promise<void>) | null;
+  /** this submit's name, for the record of who closed the sweep */
+  closer: string;
   uploadTimeout: number;
   enqueue: (queue: Queue<TrialJobData, TrialJobResult>, trial: Trial) => Promise<void>;
   finished: Map<string, { runId: string; figures: TrialReport['figures'] }>;
@@ -288,6 +332,7 @@ async function watch(c: WatchContext): Promise<number> {
     await poll().catch(() => {});
     check();
     await allSettled;
+    if (c.unmark !== null) await closeIfLast(c, client, [...reports.values()], stopped !== null);
   } finally {
     clearInterval(timer);
     removeHandlers();
@@ -308,16 +353,6 @@ async function watch(c: WatchContext): Promise<number> {
     type: 'sweep-end', time: Date.now(), exitCode, trackingProblems: [],
     counts: { finished: count('finished'), failed: count('failed'), killed: count('killed'), reused: count('reused') },
   };
-  if (c.parentOwned && stopped === null) {
-    // The parent's best trial comes from the store: what the workers recorded there.
-    forgetServerAnswers(c.tracking.tracker); // workers have finished trials since the first lookup
-    const inStore = await c.recorder.finished(c.trials);
-    for (const t of c.trials) {
-      const f = inStore.get(t.id);
-      if (f) await c.recorder.record({ type: 'trial-reused', time: end.time, trial: trialRef(t), figures: f.figures, degenerate: degenerate(t) });
-    }
-    await c.recorder.record(end).catch((err: unknown) => reporter.err(`run-sweep: could not close the sweep's run: ${(err as Error).message}`));
-  }
   const uploads = await c.tracking.finishUploads(stopped !== null ? 0 : c.uploadTimeout);
   reporter.onEvent({ ...end, trackingProblems: uploads.problems });
   reporter.close();
@@ -326,6 +361,48 @@ async function watch(c: WatchContext): Promise<number> {
   for (const line of uploads.lines) reporter.out(line);
   if (cancelled && stopped === null) reporter.err('cancelled: submit again to train the remaining trials');
   return exitCode;
+}
+
+/**
+ * Ends this watcher's mark and closes the sweep's run if it falls to this watcher (sweep-record.ts):
+ * having seen every job settle, it marks them settled (a job a worker could not mark, one failed by
+ * BullMQ's stalled check say, counts too); stopped early, it closes only if the last job settled
+ * while it watched. A run this submit made is closed through its own tracking (its local copy and
+ * the server); another submit's, in the store the jobs record to.
+ */
+async function closeIfLast(c: WatchContext, client: Redis, settled: TrialReport[], stopped: boolean): Promise<void> {
+  const { address, experiment } = c;
+  try {
+    await c.unmark?.();
+    let mine = false;
+    if (stopped) {
+      mine = await settleJobs(client, address.queueName, experiment, [], 'finished', c.closer);
+    } else {
+      const as = (r: TrialReport): Settled => (r.status === 'failed' ? 'failed' : r.status === 'killed' ? 'killed' : 'finished');
+      for (const outcome of ['finished', 'failed', 'killed'] as const) {
+        const ids = settled.filter((r) => as(r) === outcome).map((r) => jobId(experiment, r.trial.id));
+        if (await settleJobs(client, address.queueName, experiment, ids, outcome, c.closer, true)) mine = true;
+      }
+    }
+    const state = mine ? await readSweep(client, address.queueName, experiment) : null;
+    if (state === null) return;
+    if (c.ownParent === null) {
+      await closeSweepParent(state, c.tracking.shared, packageVersion());
+      return;
+    }
+    // The parent's best trial comes from the store: what the workers recorded there.
+    forgetServerAnswers(c.tracking.tracker); // workers have finished trials since the first lookup
+    const time = Date.now();
+    for (const [id, f] of await c.recorder.finished(c.trials)) {
+      const trial = c.trials.find((t) => t.id === id)!;
+      await c.recorder.record({ type: 'trial-reused', time, trial: trialRef(trial), figures: f.figures, degenerate: (c.sizing.get(id)?.unknownShare ?? 0) > 0.5 });
+    }
+    await c.recorder.record({
+      type: 'sweep-end', time, exitCode: sweepExitCode(state.counts), trackingProblems: [], counts: { ...state.counts, reused: 0 },
+    });
+  } catch (err) {
+    c.reporter.err(`run-sweep: could not close the sweep's run: ${(err as Error).message}`);
+  }
 }
 
 /** A server's list of finished trials changes while workers train: ask it again, not the first answer. */

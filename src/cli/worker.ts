@@ -6,6 +6,8 @@
 // jobs go back to the wait list for another worker; exit 130 / 143. A second signal quits at once
 // (BullMQ's stalled check then hands the jobs on, and the next sweep on the store reaps the runs).
 import { availableParallelism, hostname } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { Piscina } from 'piscina';
 import { EXIT } from '../errors.js';
@@ -17,7 +19,9 @@ import {
   CANCELLED, cancelKey, encodeEvent, failureMessage, isInfrastructureFailure, type TrialJobData, type TrialJobResult,
 } from '../queue/jobs.js';
 import { connectionOptions, evictionWarning, openClient, OutageWatch, parseQueueUrl, shortError } from '../queue/redis.js';
+import { closeSweepParent, readSweep, settleJobs, type Settled } from '../queue/sweep-record.js';
 import { queueTimings } from '../queue/timings.js';
+import type { RunRef } from '../track/tracker.js';
 import { redactUri } from '../track/secrets.js';
 import { SweepRecorder } from '../track/sweep-recorder.js';
 import { MirroredTracker } from '../track/mirror.js';
@@ -67,7 +71,9 @@ export async function workerCommand(options: WorkerOptions, io: Io): Promise<num
     let pool = pools.get(maxMemoryMb);
     if (!pool) {
       pool = new Piscina({
-        filename: new URL('../scheduler/worker.js', import.meta.url).href,
+        // RUN_SWEEP_WORKER_MODULE: tests put a trial module there that crashes once, to see a
+        // dead thread's job retried through the queue (documented in docs/cluster/README.md).
+        filename: io.env['RUN_SWEEP_WORKER_MODULE'] ? pathToFileURL(path.resolve(io.cwd, io.env['RUN_SWEEP_WORKER_MODULE'])).href : new URL('../scheduler/worker.js', import.meta.url).href,
         minThreads: concurrency,
         maxThreads: concurrency,
         ...(maxMemoryMb !== null ? { resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb } } : {}),
@@ -112,18 +118,26 @@ export async function workerCommand(options: WorkerOptions, io: Io): Promise<num
         if (at !== null && Number(at) >= data.submittedAt) stop('cancelled');
       }, () => {});
     }, CANCEL_POLL_MS);
+    let releaseParent = (): void => {};
     try {
       const uri = options.trackingUri ?? data.trackingUri;
       const tracking = await trackingFor(uri, data.experiment);
-      // Trial runs nest under the submitter's parent in a shared store; a server's mirror can only
-      // nest under parents this process uploaded, so there they stand alone.
-      const parent = tracking.server === null && options.trackingUri === null ? data.parent : null;
+      // Trial runs nest under the submitter's parent: in a shared store as it is, on a server as the
+      // server's run (adopted by this worker's mirror). Recording elsewhere (--tracking-uri), alone.
+      let parent: RunRef | null = null;
+      if (options.trackingUri === null && data.parent !== null) {
+        parent = tracking.server === null
+          ? data.parent
+          : tracking.adoptServerRun(await tracking.tracker.experiment(data.experiment), data.parent);
+      }
       const recorder = new SweepRecorder({
         tracker: tracking.tracker, experiment: data.experiment, config: data.config, file: data.file, trials: [data.trial], version,
         isDegenerate: () => (data.sizing?.unknownShare ?? 0) > 0.5, claim: tracking.claim,
         ...(parent !== null ? { parent } : {}),
       });
       await recorder.open();
+      // The sweep's run lives while its trials train: this worker's heartbeat keeps it from being reaped.
+      releaseParent = parent !== null && tracking.tracker.keepAlive ? tracking.tracker.keepAlive(parent) : releaseParent;
       const ledger = new JobLedger(recorder, attempt);
       const reporter = createReporter(options.quiet ? 'quiet' : 'plain', io);
       const attemptsLeft = (job.opts.attempts ?? 1) - attempt;
@@ -171,6 +185,13 @@ export async function workerCommand(options: WorkerOptions, io: Io): Promise<num
       reporter.close();
       await sending;
       const r = reports[0]!;
+      // Will this job run again? If not, it is settled, and the last settled job closes the sweep's parent.
+      const retried = storeFailure !== undefined || entry.why === 'handback' || entry.why === 'lost' ||
+        (r.status === 'failed' && isInfrastructureFailure(r.reason, r.error)) || r.status === 'killed';
+      if (!retried || attemptsLeft <= 0 || entry.why === 'cancelled') {
+        const outcome = r.status === 'finished' || r.status === 'reused' ? 'finished' : r.status === 'failed' ? 'failed' : 'killed';
+        await settle(data, job.id!, entry.why === 'cancelled' ? 'killed' : outcome, tracking);
+      }
       if (storeFailure !== undefined) throw new Error(`the tracking store failed: ${(storeFailure as Error).message}`);
       if (entry.why === 'handback') {
         // Back to the wait list, not an attempt used: another worker (or this one, restarted) trains it.
@@ -190,8 +211,23 @@ export async function workerCommand(options: WorkerOptions, io: Io): Promise<num
       }
       throw new Error(failureMessage('interrupted', 'the trial was stopped'));
     } finally {
+      releaseParent();
       clearInterval(poll);
       active.delete(job.id!);
+    }
+  };
+
+  /** Marks a job settled; if it was the sweep's last and nobody watches, closes the sweep's parent run. */
+  const settle = async (data: TrialJobData, id: string, outcome: Settled, tracking: Tracking): Promise<void> => {
+    if (options.trackingUri !== null) return; // recording elsewhere: the parent is not in this store
+    try {
+      if (!(await settleJobs(client, address.queueName, data.experiment, [id], outcome, me))) return;
+      const state = await readSweep(client, address.queueName, data.experiment);
+      if (state === null) return;
+      const code = await closeSweepParent(state, tracking.shared, version);
+      io.err(`sweep '${data.experiment}': its last trial settled here; its run ended ${code === EXIT.ok ? 'FINISHED' : code === EXIT.failed ? 'FAILED' : 'KILLED'}`);
+    } catch (err) {
+      io.err(`warning: could not close the run of sweep '${data.experiment}': ${shortError(err as Error)}`);
     }
   };
 
