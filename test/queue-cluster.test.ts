@@ -7,6 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { workspace } from './support/workspace.js';
 import { trialRuns, parentRuns } from './support/store-runs.js';
 import { redisMissing, RedisServer } from './support/redis.js';
@@ -317,6 +319,25 @@ sweep: {grid: {model.cell: [rnn]}, retries: 2}
     } finally {
       await server.stop();
     }
+  });
+
+  test('a file corpus travels with the sweep: a worker where its path does not exist trains on the copy from Redis', async () => {
+    const text = Array.from({ length: 400 }, (_, i) => `the time traveller ${i % 7 === 0 ? 'smiled' : 'spoke'} of the ${['fourth', 'third', 'other'][i % 3]} dimension.`).join(' ');
+    const cwd = workspace({ 'sweep.yaml': longer('shipped', 2, '[rnn]').replace('data: {max_tokens: 3000}', 'data: {corpus: my-corpus.txt, max_tokens: 3000}'), 'my-corpus.txt': text });
+    const queue = `${redis.url}/14`;
+    const submit = await start('submit', { file: 'sweep.yaml', queue, detach: true }, cwd).done;
+    assert.equal(submit.code, 0, submit.out);
+    rmSync(join(cwd, 'my-corpus.txt')); // as on a machine without it
+    const cache = workspace({});
+    const w = start('worker', { queue }, cwd, { XDG_CACHE_HOME: cache });
+    await until(() => parentRuns(cwd, 'shipped')[0]?.info.status === 'FINISHED', 'the sweep to finish', 60_000);
+    await stopWorkers(w);
+    const [run] = trialRuns(cwd, 'shipped');
+    assert.equal(run?.info.status, 'FINISHED', w.out());
+    assert.equal(run!.data.params['data.corpus'], 'my-corpus.txt', 'the run names the corpus as the experiment does');
+    const copies = readdirSync(join(cache, 'run-sweep', 'corpora'));
+    assert.equal(copies.length, 1, 'one cached copy');
+    assert.equal(readFileSync(join(cache, 'run-sweep', 'corpora', copies[0]!, 'my-corpus.txt'), 'utf8'), text);
   });
 
   test('a trial whose thread dies is retried through the queue (sweep.retries), and the retry finishes it', async () => {

@@ -14,6 +14,7 @@ import { formatSummary, formatTrialPlan } from '../report/summary.js';
 import { trialRef, type SweepEvent, type TrialReport } from '../scheduler/events.js';
 import { cancelKey, CANCELLED, decodeEvent, JOB_NAME, jobId, parseFailure, reviveFigures, type TrialJobData, type TrialJobResult } from '../queue/jobs.js';
 import { connectionOptions, connectOnce, evictionWarning, openClient, OutageWatch, parseQueueUrl, type QueueAddress } from '../queue/redis.js';
+import { shipCorpora } from '../queue/corpus.js';
 import { addJobs, closeSweepParent, markWatching, readSweep, settleJobs, startSweep, sweepExitCode, type Settled } from '../queue/sweep-record.js';
 import { queueTimings, type QueueTimings } from '../queue/timings.js';
 import { storeDirFromUri } from '../track/file-store.js';
@@ -147,12 +148,15 @@ export async function submitCommand(options: SubmitOptions, io: Io): Promise<num
     const unmark = options.detach || jobsParent === null ? null : markWatching(probe, address.queueName, experiment);
     const parent = jobsParent;
     await probe.del(cancelKey(address.queueName, experiment));
+    // File corpora go with the sweep, for workers where their paths do not exist.
+    const shipped = await shipCorpora(probe, address.queueName, fresh, dir, (m) => reporter.err(`warning: ${m}`));
     const enqueue = async (q: Queue<TrialJobData, TrialJobResult>, trial: Trial): Promise<void> => {
       await q.add(JOB_NAME, {
         v: 1, experiment, trackingUri: jobUri, parent, submittedAt: now, file, baseDir: dir, config, trial,
         sizing: sizing.get(trial.id) ?? null,
         trialTimeoutMs: config.sweep.trial_timeout === null ? null : parseDuration(config.sweep.trial_timeout),
         maxMemoryMb: config.sweep.max_memory_mb,
+        ...(shipped.has(trial.config.data.corpus) ? { corpusSha1: shipped.get(trial.config.data.corpus)! } : {}),
       }, jobOptions(trial, experiment, config.sweep.retries, timings));
     };
     try {

@@ -19,6 +19,7 @@ import {
   CANCELLED, cancelKey, encodeEvent, failureMessage, isInfrastructureFailure, type TrialJobData, type TrialJobResult,
 } from '../queue/jobs.js';
 import { connectionOptions, evictionWarning, openClient, OutageWatch, parseQueueUrl, shortError } from '../queue/redis.js';
+import { localCorpus } from '../queue/corpus.js';
 import { closeSweepParent, readSweep, settleJobs, type Settled } from '../queue/sweep-record.js';
 import { queueTimings } from '../queue/timings.js';
 import type { RunRef } from '../track/tracker.js';
@@ -130,9 +131,18 @@ export async function workerCommand(options: WorkerOptions, io: Io): Promise<num
           ? data.parent
           : tracking.adoptServerRun(await tracking.tracker.experiment(data.experiment), data.parent);
       }
+      // A file corpus not on this machine: the copy shipped with the sweep (fetched once, cached).
+      const corpus = data.trial.config.data.corpus;
+      let corpusFile: string | null;
+      try {
+        corpusFile = await localCorpus(client, address.queueName, corpus, data.baseDir, data.corpusSha1, io.env);
+      } catch (err) {
+        throw new Error(failureMessage('error', (err as Error).message));
+      }
+      const corpusFiles = new Map(corpusFile === null ? [] : [[corpus, corpusFile]]);
       const recorder = new SweepRecorder({
         tracker: tracking.tracker, experiment: data.experiment, config: data.config, file: data.file, trials: [data.trial], version,
-        isDegenerate: () => (data.sizing?.unknownShare ?? 0) > 0.5, claim: tracking.claim,
+        isDegenerate: () => (data.sizing?.unknownShare ?? 0) > 0.5, claim: tracking.claim, corpusFiles,
         ...(parent !== null ? { parent } : {}),
       });
       await recorder.open();
@@ -166,6 +176,7 @@ export async function workerCommand(options: WorkerOptions, io: Io): Promise<num
         send(shown);
       };
       const sweepOptions: SweepOptions = {
+        corpusFiles,
         pool: poolFor(data.maxMemoryMb),
         trials: [data.trial],
         baseDir: data.baseDir,

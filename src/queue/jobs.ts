@@ -27,6 +27,8 @@ export interface TrialJobData {
   sizing: TrialSizing | null;
   trialTimeoutMs: number | null;
   maxMemoryMb: number | null;
+  /** the SHA-1 of the trial's file corpus, shipped through Redis for workers that lack the file (corpus.ts) */
+  corpusSha1?: string;
 }
 
 /** What a job returns: the trial's outcome as its worker saw it. */

@@ -10,6 +10,8 @@ export interface TrialTask {
   config: TrialConfig;
   /** the experiment file's directory: relative corpus paths are resolved against it */
   baseDir: string;
+  /** a copy of the trial's file corpus on this machine, where the path its config names is not (a queue worker's) */
+  corpusFile?: string;
   events: MessagePort;
 }
 

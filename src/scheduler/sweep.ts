@@ -52,6 +52,8 @@ export interface SweepOptions {
   claimPollMs?: number;
   /** how long a worker asked to stop has before it is terminated (default STOP_GRACE_MS) */
   stopGraceMs?: number;
+  /** local copies of file corpora whose paths do not exist on this machine, by the corpus setting */
+  corpusFiles?: Map<string, string>;
 }
 
 /**
@@ -303,7 +305,8 @@ class Sweep {
       this.relay(ref, message);
     };
     channel.port1.on('message', handle);
-    const task: TrialTask = { trialId: trial.id, config: trial.config, baseDir: this.o.baseDir, events: channel.port2 };
+    const corpusFile = this.o.corpusFiles?.get(trial.config.data.corpus);
+    const task: TrialTask = { trialId: trial.id, config: trial.config, baseDir: this.o.baseDir, events: channel.port2, ...(corpusFile ? { corpusFile } : {}) };
     let crash: unknown;
     try {
       await pool.run(task, { transferList: [channel.port2], signal: terminate.signal });

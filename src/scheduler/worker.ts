@@ -16,8 +16,10 @@ export default async function trainTrial(task: TrialTask): Promise<void> {
   task.events.on('message', (m: StopRequest) => {
     if (m.type === 'stop') stop.abort();
   });
+  // The copy is read instead of the path; the trial's config, as recorded, still names the path.
+  const config = task.corpusFile === undefined ? task.config : { ...task.config, data: { ...task.config.data, corpus: task.corpusFile } };
   try {
-    post({ type: 'result', result: await runTrial(task.config, { baseDir: task.baseDir, onEvent: post, signal: stop.signal }) });
+    post({ type: 'result', result: await runTrial(config, { baseDir: task.baseDir, onEvent: post, signal: stop.signal }) });
   } catch (err) {
     // Whatever ended a trial that was asked to stop, it stopped because it was asked.
     post(stop.signal.aborted ? { type: 'stopped' } : failureOf(err));

@@ -80,6 +80,8 @@ export interface RecorderOptions {
    * outlives its submitter, so it is reaped only by its heartbeat, which the workers keep up.
    */
   parentOwner?: string;
+  /** local copies of file corpora whose paths do not exist on this machine (a queue worker's), by the corpus setting */
+  corpusFiles?: Map<string, string>;
 }
 
 export class SweepRecorder implements Ledger {
@@ -329,7 +331,7 @@ export class SweepRecorder implements Ledger {
     if (digest === undefined) {
       // The text training loads (loaded again here: a file read, or the cached download); a corpus
       // that cannot be loaded fails the trial itself, with its own message.
-      digest = loadCorpusText(data.corpus, baseDir).then((text) => corpusSha256(text), () => null);
+      digest = loadCorpusText(this.o.corpusFiles?.get(data.corpus) ?? data.corpus, baseDir).then((text) => corpusSha256(text), () => null);
       this.corpusDigests.set(data.corpus, digest);
     }
     const sha = await digest;
