@@ -1,7 +1,7 @@
 // Queue throughput: one sweep trained through the queue by 1 and then 2 worker processes on this
 // machine (each worker one trial at a time), against the same sweep run locally with --workers 1.
-// The trials are d2l-sized GRUs (256 hidden, batch 32, 35 steps, 30,000 tokens; ~5 s each alone at
-// 10 epochs): trials of a fraction of a second would measure start-up, not throughput.
+// The trials are d2l-sized GRUs (256 hidden, batch 32, 35 steps, 30,000 tokens; ~11 s each alone at
+// 20 epochs): trials of a fraction of a second would measure start-up, not throughput.
 //
 //   node dist/bench/queue.js [--trials N] [--epochs N]
 //
@@ -27,7 +27,7 @@ const MAIN = path.join(here, '..', 'src', 'cli', 'main.js');
 // As src/cli/main.ts's shebang: V8's helper GC threads would steal the other worker's core.
 const NODE = [process.execPath, '--single-threaded-gc'];
 
-const { values } = parseArgs({ options: { trials: { type: 'string', default: '8' }, epochs: { type: 'string', default: '10' } } });
+const { values } = parseArgs({ options: { trials: { type: 'string', default: '8' }, epochs: { type: 'string', default: '20' } } });
 const trials = Number(values.trials);
 const epochs = Number(values.epochs);
 
