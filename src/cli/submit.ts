@@ -15,7 +15,7 @@ import { trialRef, type SweepEvent, type TrialReport } from '../scheduler/events
 import { cancelKey, CANCELLED, decodeEvent, JOB_NAME, jobId, parseFailure, reviveFigures, type TrialJobData, type TrialJobResult } from '../queue/jobs.js';
 import { connectionOptions, connectOnce, evictionWarning, openClient, OutageWatch, parseQueueUrl, type QueueAddress } from '../queue/redis.js';
 import { shipCorpora } from '../queue/corpus.js';
-import { addJobs, closeSweepParent, markWatching, readSweep, settleJobs, startSweep, sweepExitCode, type Settled } from '../queue/sweep-record.js';
+import { addJobs, closeSweepParent, markWatching, readSweep, settleJobs, startSweep, sweepExitCode, type Settled, type SweepState } from '../queue/sweep-record.js';
 import { queueTimings, type QueueTimings } from '../queue/timings.js';
 import { storeDirFromUri } from '../track/file-store.js';
 import { isServerUri } from '../track/open.js';
@@ -336,7 +336,7 @@ async function watch(c: WatchContext): Promise<number> {
     await poll().catch(() => {});
     check();
     await allSettled;
-    if (c.unmark !== null) await closeIfLast(c, client, [...reports.values()], stopped !== null);
+    await closeIfLast(c, client, [...reports.values()], stopped !== null);
   } finally {
     clearInterval(timer);
     removeHandlers();
@@ -376,37 +376,44 @@ async function watch(c: WatchContext): Promise<number> {
  */
 async function closeIfLast(c: WatchContext, client: Redis, settled: TrialReport[], stopped: boolean): Promise<void> {
   const { address, experiment } = c;
+  const as = (r: TrialReport): Settled => (r.status === 'failed' ? 'failed' : r.status === 'killed' ? 'killed' : 'finished');
   try {
-    await c.unmark?.();
     let mine = false;
+    let state: SweepState | null = null;
+    if (c.unmark === null) {
+      // No record (the server had not shown the sweep's run in time): a run made here is this watcher's alone.
+      if (c.ownParent === null || stopped) return;
+      const counts = { finished: 0, failed: 0, killed: 0 };
+      for (const r of settled) counts[as(r)]++;
+      return await closeOwnParent(c, counts);
+    }
+    await c.unmark();
     if (stopped) {
       mine = await settleJobs(client, address.queueName, experiment, [], 'finished', c.closer);
     } else {
-      const as = (r: TrialReport): Settled => (r.status === 'failed' ? 'failed' : r.status === 'killed' ? 'killed' : 'finished');
       for (const outcome of ['finished', 'failed', 'killed'] as const) {
         const ids = settled.filter((r) => as(r) === outcome).map((r) => jobId(experiment, r.trial.id));
         if (await settleJobs(client, address.queueName, experiment, ids, outcome, c.closer, true)) mine = true;
       }
     }
-    const state = mine ? await readSweep(client, address.queueName, experiment) : null;
+    state = mine ? await readSweep(client, address.queueName, experiment) : null;
     if (state === null) return;
-    if (c.ownParent === null) {
-      await closeSweepParent(state, c.tracking.shared, packageVersion());
-      return;
-    }
-    // The parent's best trial comes from the store: what the workers recorded there.
-    forgetServerAnswers(c.tracking.tracker); // workers have finished trials since the first lookup
-    const time = Date.now();
-    for (const [id, f] of await c.recorder.finished(c.trials)) {
-      const trial = c.trials.find((t) => t.id === id)!;
-      await c.recorder.record({ type: 'trial-reused', time, trial: trialRef(trial), figures: f.figures, degenerate: (c.sizing.get(id)?.unknownShare ?? 0) > 0.5 });
-    }
-    await c.recorder.record({
-      type: 'sweep-end', time, exitCode: sweepExitCode(state.counts), trackingProblems: [], counts: { ...state.counts, reused: 0 },
-    });
+    if (c.ownParent === null) await closeSweepParent(state, c.tracking.shared, packageVersion());
+    else await closeOwnParent(c, state.counts);
   } catch (err) {
     c.reporter.err(`run-sweep: could not close the sweep's run: ${(err as Error).message}`);
   }
+}
+
+/** Closes the sweep run this submit made, through its own recorder: its best trial from what the workers recorded. */
+async function closeOwnParent(c: WatchContext, counts: Record<Settled, number>): Promise<void> {
+  forgetServerAnswers(c.tracking.tracker); // workers have finished trials since the first lookup
+  const time = Date.now();
+  for (const [id, f] of await c.recorder.finished(c.trials)) {
+    const trial = c.trials.find((t) => t.id === id)!;
+    await c.recorder.record({ type: 'trial-reused', time, trial: trialRef(trial), figures: f.figures, degenerate: (c.sizing.get(id)?.unknownShare ?? 0) > 0.5 });
+  }
+  await c.recorder.record({ type: 'sweep-end', time, exitCode: sweepExitCode(counts), trackingProblems: [], counts: { ...counts, reused: 0 } });
 }
 
 /** A server's list of finished trials changes while workers train: ask it again, not the first answer. */
