@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { redactText, redactUri, splitCredentials } from '../src/track/secrets.js';
+import { redactUserinfo } from '../src/config/redact.js';
 import { openTracking } from '../src/track/tracking.js';
 import { openTracker } from '../src/track/open.js';
 import { checkServer } from '../src/track/server-check.js';
@@ -49,6 +50,9 @@ test('redactText: known secrets (raw and percent-encoded) and any URI userinfo l
   assert.equal(out, 'GET http://***@h/x failed; password=***; encoded ***; auth ***');
   assert.equal(redactText('short pw stays: pw', ['pw']), 'short pw stays: pw', 'too short to replace in free text');
   assert.equal(redactText('see https://u:pw@h and ftp://x@y/z', []), 'see https://***@h and ftp://***@y/z');
+  // The same rule as config errors use: a quote in the password does not end the userinfo.
+  assert.equal(redactText(`GET http://bob:p"w'd@h/x failed`, []), 'GET http://***@h/x failed');
+  assert.equal(redactText(`GET http://bob:p"w'd@h/x failed`, []), redactUserinfo(`GET http://bob:p"w'd@h/x failed`));
 });
 
 function filesUnder(dir: string): string[] {

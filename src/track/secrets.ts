@@ -3,6 +3,7 @@
 // http://bob:pw@host:5000 is written `http://***@host:5000`; query parameters that look like
 // tokens keep their name and lose their value.
 import { RunSweepError } from '../errors.js';
+import { redactUserinfo } from '../config/redact.js';
 
 export const REDACTED = '***';
 
@@ -87,7 +88,9 @@ export function splitCredentials(uri: string): SplitUri {
  * percent-encoded in a URI). Use it on anything a server or a library wrote that may echo a request.
  */
 export function redactText(text: string, secrets: readonly string[] = []): string {
-  let out = text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#"'<>]*@/gi, `$1${REDACTED}@`);
+  // One rule for a URI's userinfo everywhere (config errors use it too): up to the last '@' before
+  // the path, quotes included, since a password may hold one.
+  let out = redactUserinfo(text);
   const forms = new Set<string>();
   for (const s of secrets) {
     if (s.length < MIN_FREE_TEXT_SECRET) continue;
