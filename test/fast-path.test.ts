@@ -13,7 +13,7 @@ import { BLAS_MODES } from './support/blas.js';
 import { CELL_VARIANTS, type Variant } from './support/variants.js';
 import { initBackend } from '../src/train/backend.js';
 import { type EnginePath, type ModelState, RnnLM } from '../src/train/model.js';
-import { Rng } from '../src/train/rng.js';
+import { Rng } from '../src/data/rng.js';
 
 const VOCAB = 7;
 const STEPS = 6;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SLACK_BYTES } from '../src/train/fast/pool.js';
 import { type KernelBuild, type Kernels, chooseBuild, instantiate } from '../src/train/fast/wasm.js';
-import { Rng } from '../src/train/rng.js';
+import { Rng } from '../src/data/rng.js';
 
 const builds: KernelBuild[] = chooseBuild() === 'relaxed-simd' ? ['simd', 'relaxed-simd'] : ['simd'];
 

@@ -12,7 +12,7 @@
 // model.forget_bias is then added to the LSTM forget-gate block (gate order i, f, g, o).
 
 import type { ModelConfig } from '../config/types.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../data/rng.js';
 import { type ModelShape, type ParamSpec, parameterLayout, sizeOf } from './layout.js';
 
 export type InitConfig = ModelShape & Pick<ModelConfig, 'init' | 'forget_bias'>;

@@ -6,6 +6,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { EngineConfig, ModelConfig } from '../config/types.js';
+import type { Rng } from '../data/rng.js';
 import { type Cell, type CellState, cellFor } from './cells/index.js';
 import { embed } from './fast/embedding.js';
 import { headLoss } from './fast/head.js';
@@ -14,7 +15,6 @@ import type { FusedCell } from './fast/sequence.js';
 import { initialValues } from './init.js';
 import { directionsOf, layerParamName, parameterLayout, sizeOf } from './layout.js';
 import { matMul } from './matmul.js';
-import type { Rng } from './rng.js';
 
 /** One CellState per layer and direction, at index layer·directions + direction. */
 export type ModelState = CellState[];

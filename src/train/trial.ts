@@ -2,16 +2,16 @@
 // Everything random is drawn from streams forked off train.seed, so a trial is reproducible.
 
 import type { TrialConfig } from '../config/types.js';
+import { loadCorpusText } from '../data/corpus.js';
+import { prepareDataset } from '../data/dataset.js';
+import { Rng } from '../data/rng.js';
 import { initBackend } from './backend.js';
-import { loadCorpusText } from './corpus.js';
-import { prepareDataset } from './dataset.js';
 import type { TrainEvent, TrainResult } from './events.js';
 import { configureBlas } from './fast/blas.js';
 import { startAfresh } from './fast/pool.js';
 import { kernelBuild } from './fast/wasm.js';
 import { trainModel } from './loop.js';
 import { RnnLM } from './model.js';
-import { Rng } from './rng.js';
 import { prefixProblem } from './generate.js';
 import { exportWeights } from './weights.js';
 
