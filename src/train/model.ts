@@ -10,8 +10,7 @@ import type { Rng } from '../data/rng.js';
 import { type Cell, type CellState, cellFor } from './cells/index.js';
 import { embed } from './fast/embedding.js';
 import { headLoss } from './fast/head.js';
-import { type LayerInput, fusedCellFor, fusedLayer } from './fast/layer.js';
-import type { FusedCell } from './fast/sequence.js';
+import { type LayerInput, fusedLayer } from './fast/layer.js';
 import { initialValues } from './init.js';
 import { directionsOf, layerParamName, parameterLayout, sizeOf } from './layout.js';
 import { matMul } from './matmul.js';
@@ -28,7 +27,6 @@ export type EnginePath = EngineConfig['path'];
 
 export class RnnLM {
   readonly cell: Cell;
-  readonly fused: FusedCell;
   readonly directions: number;
   /** in parameterLayout's order */
   readonly params: ReadonlyMap<string, tf.Variable>;
@@ -40,7 +38,6 @@ export class RnnLM {
     readonly path: EnginePath,
   ) {
     this.cell = cellFor(config);
-    this.fused = fusedCellFor(config);
     this.directions = directionsOf(config);
     this.params = params;
   }
@@ -152,7 +149,7 @@ export class RnnLM {
         const k = layer * this.directions + d;
         const run =
           this.path === 'fast'
-            ? fusedLayer(this.fused, this.cell, x ? { x } : ({ ids } satisfies LayerInput), steps, this.layerWeights(layer, d), state[k] as CellState, d === 1, differentiable)
+            ? fusedLayer(this.cell.fused, this.cell, x ? { x } : ({ ids } satisfies LayerInput), steps, this.layerWeights(layer, d), state[k] as CellState, d === 1, differentiable)
             : this.plainLayer(x as tf.Tensor2D, steps, batch, layer, d, state[k] as CellState);
         outputs.push(run.hs);
         finalState.push(run.state);
@@ -191,7 +188,7 @@ export class RnnLM {
     // The backward direction reads the sequence last step first; its outputs are put back
     // in time order so that step t of both directions is concatenated.
     if (d === 1) perStep.reverse();
-    const run = this.cell.run(perStep, wh, state);
+    const run = this.cell.plain.run(perStep, wh, state);
     if (d === 1) run.outputs.reverse();
     return { hs: tf.concat(run.outputs, 0), state: run.state };
   }

@@ -1,9 +1,11 @@
-// The fused layers' WebAssembly kernels (./kernels/, AssemblyScript compiled to kernels.wasm by
-// `npm run build`): one instance per thread, with a memory of its own that ./pool.ts allocates
-// from. Own kernels rather than tfjs ops: a time step is one product and one elementwise pass over
-// memory the next step reads, with no tensor made, no kernel looked up and no JavaScript loop over
-// elements. On tfjs ops and JavaScript loops an LSTM minibatch spent ~40% of its time outside its
-// products, and the products ran at 22–30 GFLOP/s (XNNPACK) against the kernels' 45–50.
+// The fused layers' WebAssembly kernels (AssemblyScript compiled to kernels.wasm by `npm run
+// build`: ../cells/kernels.ts gathers the shared kernels of ./kernels/ and each cell's step
+// kernel, ../cells/<cell>/kernel.ts): one instance per thread, with a memory of its own that
+// ./pool.ts allocates from. Own kernels rather than tfjs ops: a time step is one product and one
+// elementwise pass over memory the next step reads, with no tensor made, no kernel looked up and
+// no JavaScript loop over elements. On tfjs ops and JavaScript loops an LSTM minibatch spent ~40%
+// of its time outside its products, and the products ran at 22–30 GFLOP/s (XNNPACK) against the
+// kernels' 45–50.
 
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
