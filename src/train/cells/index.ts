@@ -16,7 +16,7 @@ import { CELL_SPEC, type CellShape } from './spec.js';
 
 export type { CellState } from './cell.js';
 
-/** A model's cell: its shape and both ways of computing it (engine.path picks one). */
+/** A model's cell: its shape and both ways of computing it (engine.path picks one, ../path.ts). */
 export interface Cell extends CellShape {
   readonly plain: PlainCell;
   readonly fused: FusedCell;
