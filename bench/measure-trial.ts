@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { loadExperiment } from '../src/config/load.js';
 import type { Cell, EngineConfig } from '../src/config/types.js';
 import { expandTrials } from '../src/plan/expand.js';
-import type { EnginePath } from '../src/train/model.js';
+import type { EnginePath } from '../src/train/path.js';
 import { runTrial } from '../src/train/trial.js';
 import { experimentPath, timeMachinePath } from './reference.js';
 

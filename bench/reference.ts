@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { loadExperiment } from '../src/config/load.js';
 import type { Cell } from '../src/config/types.js';
 import { expandTrials } from '../src/plan/expand.js';
-import { loadCorpusText } from '../src/train/corpus.js';
-import { prepareDataset } from '../src/train/dataset.js';
+import { loadCorpusText } from '../src/data/corpus.js';
+import { prepareDataset } from '../src/data/dataset.js';
 import type { EpochEvent, TrainResult } from '../src/train/events.js';
 import { type TrialOptions, runTrial } from '../src/train/trial.js';
 

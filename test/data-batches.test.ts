@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evalBatches, minimumTrainTokens, randomBatches, sequentialBatches, type Batch } from '../src/train/batches.js';
-import { Rng } from '../src/train/rng.js';
+import { evalBatches, minimumTrainTokens, randomBatches, sequentialBatches, type Batch } from '../src/data/batches.js';
+import { Rng } from '../src/data/rng.js';
 
 // A stream whose ids are their positions: every batch entry says where in the stream it came from.
 const positions = (n: number): Int32Array => Int32Array.from({ length: n }, (_, i) => i);

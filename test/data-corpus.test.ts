@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CorpusError, loadCorpusText } from '../src/train/corpus.js';
+import { CorpusError, loadCorpusText } from '../src/data/corpus.js';
 
 test('moby-dick loads offline from the npm package, parts in file_list.json order', async () => {
   const text = await loadCorpusText('moby-dick', '/nonexistent');

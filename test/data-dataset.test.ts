@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DataConfig } from '../src/config/types.js';
-import { prepareDataset } from '../src/train/dataset.js';
+import { prepareDataset } from '../src/data/dataset.js';
 
 const cfg = (over: Partial<DataConfig>): DataConfig => ({
   corpus: 'unused',

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../src/train/rng.js';
+import { Rng } from '../src/data/rng.js';
 
 const draw = (rng: Rng, n: number): number[] => Array.from({ length: n }, () => rng.next());
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { letterLines, normalizeText, textTokens, tokenize } from '../src/train/text.js';
-import { Vocab } from '../src/train/vocab.js';
+import { letterLines, normalizeText, textTokens, tokenize } from '../src/data/text.js';
+import { Vocab } from '../src/data/vocab.js';
 
 // Produced with /usr/bin/python3 by applying d2l's read_time_machine body to this string:
 //   lines = io.StringIO(RAW, newline=None).readlines()   # what open(path, 'r').readlines() does

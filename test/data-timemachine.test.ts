@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataConfig } from '../src/config/types.js';
-import { CorpusError, loadCorpusText, TIMEMACHINE_SHA1, timeMachineCachePath } from '../src/train/corpus.js';
-import { prepareDataset } from '../src/train/dataset.js';
-import { normalizeText } from '../src/train/text.js';
+import { CorpusError, loadCorpusText, TIMEMACHINE_SHA1, timeMachineCachePath } from '../src/data/corpus.js';
+import { prepareDataset } from '../src/data/dataset.js';
+import { normalizeText } from '../src/data/text.js';
 
 // compiled to <root>/dist*/test/: the project root is two levels up
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -13,7 +13,7 @@ import { runCli } from './support/cli.js';
 import { FakeMlflowServer } from './support/fake-mlflow.js';
 import { MlflowFileStoreReader, type Run } from './support/mlflow-reader.js';
 import { FileStoreTracker } from '../src/track/file-store.js';
-import { loadCorpusText } from '../src/train/corpus.js';
+import { loadCorpusText } from '../src/data/corpus.js';
 
 const TINY = (corpus?: string): string => `
 name: datasets

@@ -14,7 +14,7 @@ import { CELL_VARIANTS, type Variant } from './support/variants.js';
 import { initBackend } from '../src/train/backend.js';
 import { type ModelState, RnnLM } from '../src/train/model.js';
 import { directionsOf, layerParamName } from '../src/train/layout.js';
-import { Rng } from '../src/train/rng.js';
+import { Rng } from '../src/data/rng.js';
 
 type Params = Map<string, Float64Array>;
 type Vec = number[];

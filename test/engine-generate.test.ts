@@ -8,8 +8,8 @@ import { modelConfig } from './support/model-config.js';
 import { initBackend } from '../src/train/backend.js';
 import { chooseToken, predict, prefixProblem, sampleText } from '../src/train/generate.js';
 import { RnnLM } from '../src/train/model.js';
-import { Rng } from '../src/train/rng.js';
-import { Vocab } from '../src/train/vocab.js';
+import { Rng } from '../src/data/rng.js';
+import { Vocab } from '../src/data/vocab.js';
 import { MODEL_JSON, WEIGHTS_BIN, exportWeights, importWeights } from '../src/train/weights.js';
 
 const vocab = Vocab.fromTokens(['<unk>', ' ', 'e', 't', 'a', 'h', 'i', 'm', 'r', 'v', 'l']);

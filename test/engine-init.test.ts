@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initialValues } from '../src/train/init.js';
-import { Rng } from '../src/train/rng.js';
+import { Rng } from '../src/data/rng.js';
 import { modelConfig } from './support/model-config.js';
 
 function moments(values: Float32Array): { max: number; variance: number } {

@@ -12,8 +12,9 @@ import { modelConfig } from './support/model-config.js';
 import { BLAS_MODES } from './support/blas.js';
 import { CELL_VARIANTS, type Variant } from './support/variants.js';
 import { initBackend } from '../src/train/backend.js';
-import { type EnginePath, type ModelState, RnnLM } from '../src/train/model.js';
-import { Rng } from '../src/train/rng.js';
+import { type ModelState, RnnLM } from '../src/train/model.js';
+import type { EnginePath } from '../src/train/path.js';
+import { Rng } from '../src/data/rng.js';
 
 const VOCAB = 7;
 const STEPS = 6;

@@ -1,15 +1,16 @@
-// The WebAssembly kernels of the fast path (src/train/fast/kernels/) against plain float64
-// JavaScript, in both builds (with and without relaxed SIMD's fused multiply-add): the products at
-// sizes that leave every kind of edge (rows not a multiple of 4, columns not a multiple of 8 or 4,
-// strided operands, a transposed left operand, accumulation), and each cell's step kernels, whose
-// vectors reach past a row's end when h is not a multiple of 4. The model-level checks
-// (engine-cells, fast-path) run whichever build this machine picks.
+// The WebAssembly kernels of the fast path (src/train/cells/kernels.ts gathers them: the shared
+// ones of src/train/fast/kernels/, each cell's in src/train/cells/<cell>/kernel.ts) against plain
+// float64 JavaScript, in both builds (with and without relaxed SIMD's fused multiply-add): the
+// products at sizes that leave every kind of edge (rows not a multiple of 4, columns not a multiple
+// of 8 or 4, strided operands, a transposed left operand, accumulation), and each cell's step
+// kernels, whose vectors reach past a row's end when h is not a multiple of 4. The model-level
+// checks (engine-cells, fast-path) run whichever build this machine picks.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SLACK_BYTES } from '../src/train/fast/pool.js';
 import { type KernelBuild, type Kernels, chooseBuild, instantiate } from '../src/train/fast/wasm.js';
-import { Rng } from '../src/train/rng.js';
+import { Rng } from '../src/data/rng.js';
 
 const builds: KernelBuild[] = chooseBuild() === 'relaxed-simd' ? ['simd', 'relaxed-simd'] : ['simd'];
 

@@ -5,11 +5,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { writeFileWhole } from '../write-file.js';
 import type { TrialConfig } from '../config/types.js';
+import { loadCorpusText } from '../data/corpus.js';
 import { RunSweepError } from '../errors.js';
 import { configId, configLabel } from '../plan/config-id.js';
 import type { Trial } from '../plan/expand.js';
 import type { TrialReport } from '../scheduler/events.js';
-import { loadCorpusText } from '../train/corpus.js';
 
 /** The metrics a check compares, by the names `check.metrics` and the baseline use. */
 export const CHECK_METRICS = ['val_perplexity', 'train_perplexity', 'tokens_per_second'] as const;

@@ -5,10 +5,10 @@
 import os from 'node:os';
 import { ConfigError, type ConfigIssue } from '../config/errors.js';
 import type { DataConfig, TrialConfig } from '../config/types.js';
-import { minimumTrainTokens } from '../train/batches.js';
+import { minimumTrainTokens } from '../data/batches.js';
+import { loadCorpusText } from '../data/corpus.js';
+import { prepareDataset } from '../data/dataset.js';
 import { CELL_SPEC } from '../train/cells/spec.js';
-import { loadCorpusText } from '../train/corpus.js';
-import { prepareDataset } from '../train/dataset.js';
 import type { Trial } from './expand.js';
 
 /** What preflight learned about one trial: the scheduler orders by cost, the view calibrates its ETA on it. */

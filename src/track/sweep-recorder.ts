@@ -10,7 +10,7 @@ import { bestConfiguration, summarizeConfigurations } from '../check/replicates.
 import { corpusIdentity } from '../plan/corpus-identity.js';
 import { flattenConfig } from '../config/paths.js';
 import type { DataConfig, ExperimentConfig } from '../config/types.js';
-import { TIMEMACHINE_URL, loadCorpusText } from '../train/corpus.js';
+import { TIMEMACHINE_URL, loadCorpusText } from '../data/corpus.js';
 import type { Trial } from '../plan/expand.js';
 import type { SweepEvent, TrialFigures, TrialReport } from '../scheduler/events.js';
 import type { Claim, FinishedTrial, Ledger } from '../scheduler/ledger.js';

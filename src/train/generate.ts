@@ -5,10 +5,10 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { DataConfig } from '../config/types.js';
+import type { Rng } from '../data/rng.js';
+import { textTokens } from '../data/text.js';
+import { UNK, type Vocab } from '../data/vocab.js';
 import { type ModelState, type RnnLM, stateTensors } from './model.js';
-import type { Rng } from './rng.js';
-import { textTokens } from './text.js';
-import { UNK, type Vocab } from './vocab.js';
 
 export interface SampleOptions {
   /** how many tokens to generate after the prefix */

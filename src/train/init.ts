@@ -9,10 +9,11 @@
 //   orthogonal recurrent weights orthogonal (each h×h gate block), other weights Glorot-uniform,
 //              biases zero.
 // Glorot fans are taken per gate block (fan_out = h), as if each gate were its own matrix.
-// model.forget_bias is then added to the LSTM forget-gate block (gate order i, f, g, o).
+// model.forget_bias is then added to the LSTM's forget-gate block (FORGET in cells/lstm/spec.ts).
 
 import type { ModelConfig } from '../config/types.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../data/rng.js';
+import { FORGET } from './cells/lstm/spec.js';
 import { type ModelShape, type ParamSpec, parameterLayout, sizeOf } from './layout.js';
 
 export type InitConfig = ModelShape & Pick<ModelConfig, 'init' | 'forget_bias'>;
@@ -105,7 +106,7 @@ export function initialValues(model: InitConfig, vocabSize: number, rng: Rng): I
     const values = initialValue(spec, model, rng);
     if (model.cell === 'lstm' && spec.role === 'bias' && model.forget_bias !== 0) {
       const h = model.hidden_size;
-      for (let j = h; j < 2 * h; j++) values[j] = (values[j] as number) + model.forget_bias;
+      for (let j = FORGET * h; j < (FORGET + 1) * h; j++) values[j] = (values[j] as number) + model.forget_bias;
     }
     return { spec, values };
   });

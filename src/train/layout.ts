@@ -2,7 +2,7 @@
 // variables, and what weights.ts saves. Names are stable, so saved weights stay readable.
 
 import type { ModelConfig } from '../config/types.js';
-import { cellFor } from './cells/index.js';
+import { CELL_SPEC } from './cells/spec.js';
 
 export type ParamRole = 'embedding' | 'input' | 'recurrent' | 'bias' | 'head' | 'head_bias';
 
@@ -34,7 +34,7 @@ export function layerParamName(layer: number, direction: number, part: 'W_x' | '
 
 export function parameterLayout(model: ModelShape, vocabSize: number): ParamSpec[] {
   const h = model.hidden_size;
-  const gh = cellFor(model).gates * h;
+  const gh = CELL_SPEC[model.cell].gates * h;
   const dirs = directionsOf(model);
   const specs: ParamSpec[] = [];
   if (model.embedding !== 'one_hot') {

@@ -6,15 +6,15 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { TrialConfig } from '../config/types.js';
-import { type Batch, evalBatches, minimumTrainTokens, randomBatches, sequentialBatches } from './batches.js';
+import { type Batch, evalBatches, minimumTrainTokens, randomBatches, sequentialBatches } from '../data/batches.js';
+import type { Rng } from '../data/rng.js';
+import type { Vocab } from '../data/vocab.js';
 import { clipScale, globalNorm } from './clip.js';
 import { PROGRESS_INTERVAL_MS, type EpochEvent, type TrainEvent, type TrainResult } from './events.js';
 import { sampleText } from './generate.js';
 import { type ModelState, type RnnLM, stateTensors } from './model.js';
 import { type Optimizer, createOptimizer } from './optimizer.js';
-import type { Rng } from './rng.js';
 import { learningRate } from './lr-schedule.js';
-import type { Vocab } from './vocab.js';
 
 export interface TrainContext {
   model: RnnLM;

@@ -23,3 +23,8 @@ const product = tf.customGrad((a, b, save) => {
 export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return product(a, b) as tf.Tensor2D;
 }
+
+/** The output layer's logits x·w + b, [rows, vocab]. */
+export function logits(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  return tf.add(matMul(x, w), b) as tf.Tensor2D;
+}

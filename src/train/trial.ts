@@ -2,17 +2,15 @@
 // Everything random is drawn from streams forked off train.seed, so a trial is reproducible.
 
 import type { TrialConfig } from '../config/types.js';
+import { loadCorpusText } from '../data/corpus.js';
+import { prepareDataset } from '../data/dataset.js';
+import { Rng } from '../data/rng.js';
 import { initBackend } from './backend.js';
-import { loadCorpusText } from './corpus.js';
-import { prepareDataset } from './dataset.js';
 import type { TrainEvent, TrainResult } from './events.js';
-import { configureBlas } from './fast/blas.js';
-import { startAfresh } from './fast/pool.js';
-import { kernelBuild } from './fast/wasm.js';
+import { prefixProblem } from './generate.js';
 import { trainModel } from './loop.js';
 import { RnnLM } from './model.js';
-import { Rng } from './rng.js';
-import { prefixProblem } from './generate.js';
+import { pathFor } from './path.js';
 import { exportWeights } from './weights.js';
 
 export interface TrialOptions {
@@ -33,8 +31,8 @@ export async function runTrial(config: TrialConfig, opts: TrialOptions): Promise
   const text = await loadCorpusText(config.data.corpus, opts.baseDir);
   const { vocab, train, val } = prepareDataset(text, config.data);
   const rng = new Rng(config.train.seed);
-  startAfresh();
-  const blas = config.engine.path === 'fast' ? configureBlas(config.engine.blas) : undefined;
+  const path = pathFor(config.engine.path);
+  const blas = path.setUp(config.engine);
   opts.signal?.throwIfAborted(); // loading and the BLAS check take a while: a stop asked meanwhile ends here
   const model = RnnLM.init(config.model, vocab.size, rng.fork('init'), config.engine.path);
   try {
@@ -43,7 +41,7 @@ export async function runTrial(config: TrialConfig, opts: TrialOptions): Promise
       vocabSize: vocab.size,
       paramCount: model.paramCount,
       backend,
-      kernels: config.engine.path === 'fast' ? kernelBuild() : 'none',
+      kernels: path.kernels(),
       blas: blas?.description ?? 'none',
       trainTokens: train.length,
       valTokens: val.length,

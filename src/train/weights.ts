@@ -5,8 +5,8 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { DataConfig, ModelConfig } from '../config/types.js';
+import { Vocab } from '../data/vocab.js';
 import { RnnLM } from './model.js';
-import { Vocab } from './vocab.js';
 
 export const WEIGHTS_FORMAT = 'run-sweep-rnn-lm';
 export const MODEL_JSON = 'model.json';

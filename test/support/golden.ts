@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../../src/config/types.js';
 import { timeMajor, trainStep } from '../../src/train/loop.js';
-import { type EnginePath, type ModelState, RnnLM } from '../../src/train/model.js';
+import { type ModelState, RnnLM } from '../../src/train/model.js';
+import type { EnginePath } from '../../src/train/path.js';
 import { createOptimizer } from '../../src/train/optimizer.js';
 import { modelConfig } from './model-config.js';
 

@@ -1,7 +1,7 @@
 // The output layer and the mean softmax cross-entropy as one differentiable tfjs operation on the
 // kernels, the training loss of the fast path: logits = X·W + b, softmax in place, and in
 // backward dL/dlogits = (softmax − onehot)/rows, dW = Xᵀ·dL/dlogits, db its column sums and
-// dX = dL/dlogits·Wᵀ. The plain path's tfjs ops (model.ts: crossEntropy) are its oracle.
+// dX = dL/dlogits·Wᵀ. The plain path's tfjs ops (../path.ts: crossEntropy) are its oracle.
 
 import * as tf from '@tensorflow/tfjs';
 import { type Linear, linearForward, linearGrads } from './linear.js';

@@ -6,28 +6,14 @@
 // product) or a dense input X, whose projection X·W_x + b is a linear map (./linear.ts).
 
 import * as tf from '@tensorflow/tfjs';
-import type { ModelConfig } from '../../config/types.js';
-import type { Cell, CellState } from '../cells/index.js';
+import type { CellState } from '../cells/cell.js';
+import type { CellShape } from '../cells/spec.js';
 import { scatteredRows } from './embedding.js';
-import { fusedGru } from './gru.js';
 import { type Linear, linearForward, linearGrads } from './linear.js';
-import { fusedLstm } from './lstm.js';
 import { type Buf, at, copyFloats, give, take, taken, view } from './pool.js';
 import { tensorOf, valuesOf } from './products.js';
-import { fusedRnn } from './rnn.js';
 import type { FusedCell, Sequence } from './sequence.js';
 import { kernels } from './wasm.js';
-
-export function fusedCellFor(model: Pick<ModelConfig, 'cell' | 'nonlinearity'>): FusedCell {
-  switch (model.cell) {
-    case 'rnn':
-      return fusedRnn(model.nonlinearity);
-    case 'gru':
-      return fusedGru;
-    case 'lstm':
-      return fusedLstm;
-  }
-}
 
 /** What the layer reads: token ids (one-hot, [steps·batch]) or a dense input [steps·batch, in]. */
 export type LayerInput = { ids: Int32Array } | { x: tf.Tensor2D };
@@ -76,8 +62,8 @@ function oneHotGrads(ids: Int32Array, dxw: Buf, vocab: number, width: number): [
  */
 export function fusedLayer(
   cell: FusedCell,
-  /** the plain cell's gate count and state size */
-  shape: Pick<Cell, 'gates' | 'stateSize'>,
+  /** the cell's gate count and state size (its spec) */
+  shape: CellShape,
   input: LayerInput,
   steps: number,
   weights: LayerWeights,

@@ -39,7 +39,7 @@ export interface SequenceRun {
   release(): void;
 }
 
-/** A cell's fused time loop; its gate count and state size are the plain cell's (../cells/). */
+/** A cell's fused time loop (../cells/<cell>/fused.ts); its gate count and state size are its spec's. */
 export interface FusedCell {
   /**
    * Runs the recurrence. xw, wh [h, G·h] and state0 stay the caller's: xw is read only here,

@@ -1,36 +1,24 @@
-// The fused layers' WebAssembly kernels (./kernels/, AssemblyScript compiled to kernels.wasm by
-// `npm run build`): one instance per thread, with a memory of its own that ./pool.ts allocates
-// from. Own kernels rather than tfjs ops: a time step is one product and one elementwise pass over
-// memory the next step reads, with no tensor made, no kernel looked up and no JavaScript loop over
-// elements. On tfjs ops and JavaScript loops an LSTM minibatch spent ~40% of its time outside its
-// products, and the products ran at 22–30 GFLOP/s (XNNPACK) against the kernels' 45–50.
+// The fused layers' WebAssembly kernels (AssemblyScript compiled to kernels.wasm by `npm run
+// build`: ../cells/kernels.ts gathers the shared kernels of ./kernels/ and each cell's step
+// kernel, ../cells/<cell>/kernel.ts): one instance per thread, with a memory of its own that
+// ./pool.ts allocates from. Own kernels rather than tfjs ops: a time step is one product and one
+// elementwise pass over memory the next step reads, with no tensor made, no kernel looked up and
+// no JavaScript loop over elements. On tfjs ops and JavaScript loops an LSTM minibatch spent ~40%
+// of its time outside its products, and the products ran at 22–30 GFLOP/s (XNNPACK) against the
+// kernels' 45–50.
 
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
+// The typings AssemblyScript writes beside kernels.wasm (the simd target's `bindings` in
+// ./kernels/asconfig.json): tsconfig's rootDirs lets this import find them in dist/.
+import type * as Compiled from './kernels.js';
 
-type Ptr = number;
-
-export interface Kernels {
-  memory: WebAssembly.Memory;
-  heapBase(): Ptr;
-  panelsSize(k: number, n: number): number;
-  quadsSize(m: number, k: number): number;
-  packPanels(dst: Ptr, w: Ptr, ldw: number, transposed: boolean, k: number, n: number): void;
-  gemm(out: Ptr, ldo: number, a: Ptr, lda: number, aTransposed: boolean, panels: Ptr, m: number, k: number, n: number, acc: boolean, scratch: Ptr): void;
-  addBias(x: Ptr, b: Ptr, rows: number, width: number): void;
-  scatterRows(dW: Ptr, d: Ptr, ids: Ptr, rows: number, width: number): void;
-  softmaxCrossEntropy(x: Ptr, targets: Ptr, rows: number, width: number): number;
-  softmaxCrossEntropyGrad(p: Ptr, targets: Ptr, rows: number, width: number, scale: number): void;
-  columnSums(out: Ptr, d: Ptr, rows: number, width: number): void;
-  rnnForwardStep(ht: Ptr, xw: Ptr, count: number, relu: boolean): void;
-  rnnBackwardStep(dg: Ptr, dhs: Ptr, dNext: Ptr, ht: Ptr, count: number, relu: boolean): void;
-  lstmForwardStep(xw: Ptr, g: Ptr, cPrev: Ptr, acts: Ptr, c: Ptr, tc: Ptr, ht: Ptr, batch: number, h: number): void;
-  lstmBackwardStep(dg: Ptr, dhs: Ptr, dhNext: Ptr, dcNext: Ptr, acts: Ptr, cPrev: Ptr, tc: Ptr, batch: number, h: number): void;
-  gruGatesStep(xw: Ptr, rz: Ptr, prev: Ptr, acts: Ptr, rh: Ptr, batch: number, h: number): void;
-  gruOutputStep(xw: Ptr, cand: Ptr, prev: Ptr, acts: Ptr, ht: Ptr, batch: number, h: number): void;
-  gruBackwardOutputStep(dg: Ptr, dhs: Ptr, dhNext: Ptr, prev: Ptr, acts: Ptr, batch: number, h: number): void;
-  gruBackwardGatesStep(dg: Ptr, dRh: Ptr, prev: Ptr, acts: Ptr, dhNext: Ptr, batch: number, h: number): void;
-}
+/**
+ * The kernels' exports (their memory, and a function per kernel with the AssemblyScript source's
+ * parameters: addresses and sizes are numbers, bool is boolean), typed by the compiler from the
+ * source, so that the signatures are stated only there.
+ */
+export type Kernels = Awaited<ReturnType<typeof Compiled.instantiate>>;
 
 /** Which build of the kernels this thread runs: with fused multiply-adds (relaxed SIMD) or without. */
 export type KernelBuild = 'relaxed-simd' | 'simd';

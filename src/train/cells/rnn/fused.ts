@@ -1,9 +1,10 @@
-// Fused vanilla RNN: H_t = φ(xw_t + H_{t−1}·W_h), φ = tanh or relu (see ../cells/rnn.ts).
+// Fused vanilla RNN: H_t = φ(xw_t + H_{t−1}·W_h), φ = tanh or relu (./plain.ts), the time loop on
+// ./kernel.ts. One gate block (./spec.ts): xw, dG and H are all [steps·batch, h].
 
-import { type Buf, at, give, take } from './pool.js';
-import { gramInto, matrix, packed, packedTranspose, product } from './products.js';
-import { type FusedCell, type Sequence, previousStates, stepAt } from './sequence.js';
-import { kernels } from './wasm.js';
+import { type Buf, at, give, take } from '../../fast/pool.js';
+import { gramInto, matrix, packed, packedTranspose, product } from '../../fast/products.js';
+import { type FusedCell, type Sequence, previousStates, stepAt } from '../../fast/sequence.js';
+import { kernels } from '../../fast/wasm.js';
 
 export function fusedRnn(nonlinearity: 'tanh' | 'relu'): FusedCell {
   const relu = nonlinearity === 'relu';

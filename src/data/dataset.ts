@@ -1,4 +1,8 @@
 // A corpus's text → vocabulary and the train / validation token-id streams.
+//
+// src/data/ is the data pipeline both threads use: the main thread's preflight sizes every trial
+// with it before training, and a worker's trial trains on what it yields. It imports neither tfjs
+// nor src/train/ (which imports it).
 
 import type { DataConfig } from '../config/types.js';
 import { textTokens } from './text.js';

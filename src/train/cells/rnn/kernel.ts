@@ -1,7 +1,7 @@
-// Vanilla RNN, one time step's elementwise part (see ../../cells/rnn.ts for the equations).
-// The block is [batch, h] flat; ht arrives holding H_{t−1}·W_h.
+// Vanilla RNN, one time step's elementwise part (AssemblyScript; ./plain.ts has the equations).
+// One gate block (./spec.ts), so the block is [batch, h] flat; ht arrives holding H_{t−1}·W_h.
 
-import { put, oneMinusSquare, splat, tanh4 } from './vector';
+import { put, oneMinusSquare, splat, tanh4 } from '../../fast/kernels/vector';
 
 /** H_t = φ(xw_t + H_{t−1}·W_h), in place over ht */
 export function rnnForwardStep(ht: usize, xw: usize, count: i32, relu: bool): void {
