@@ -340,6 +340,18 @@ sweep: {grid: {model.cell: [rnn]}, retries: 2}
     assert.equal(readFileSync(join(cache, 'run-sweep', 'corpora', copies[0]!, 'my-corpus.txt'), 'utf8'), text);
   });
 
+  test('a worker recording elsewhere (--tracking-uri) still settles its jobs: the last one closes the sweep run where the submit made it', async () => {
+    const cwd = workspace({ 'sweep.yaml': QUICK.replace('name: cluster', 'name: elsewhere').replace('[rnn, gru, lstm]', '[rnn]') });
+    const queue = `${redis.url}/15`;
+    assert.equal((await start('submit', { file: 'sweep.yaml', queue, detach: true }, cwd).done).code, 0);
+    const other = workspace({});
+    const w = start('worker', { queue, trackingUri: join(other, 'runs') }, cwd);
+    await until(() => parentRuns(cwd, 'elsewhere')[0]?.info.status !== 'RUNNING', 'the worker to close the sweep run', 60_000);
+    await stopWorkers(w);
+    assert.deepEqual(parentRuns(cwd, 'elsewhere').map((r) => r.info.status), ['FINISHED']);
+    assert.deepEqual(trialRuns(other, 'elsewhere').map((r) => r.info.status), ['FINISHED'], 'the trial run went where the worker records');
+  });
+
   test('a trial whose thread dies is retried through the queue (sweep.retries), and the retry finishes it', async () => {
     const cwd = workspace({ 'sweep.yaml': `${QUICK.replace('name: cluster', 'name: crashed').replace('[rnn, gru, lstm]', '[rnn]')}` });
     const queue = `${redis.url}/12`;

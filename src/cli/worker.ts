@@ -230,13 +230,14 @@ export async function workerCommand(options: WorkerOptions, io: Io): Promise<num
 
   /** Marks a job settled; if it was the sweep's last and nobody watches, closes the sweep's parent run. */
   const settle = async (data: TrialJobData, id: string, outcome: Settled, tracking: Tracking): Promise<void> => {
-    if (options.trackingUri !== null) return; // recording elsewhere: the parent is not in this store
     try {
       if (!(await settleJobs(client, address.queueName, data.experiment, [id], outcome, me))) return;
       const state = await readSweep(client, address.queueName, data.experiment);
       if (state === null) return;
-      const code = await closeSweepParent(state, tracking.shared, version);
-      io.err(`sweep '${data.experiment}': its last trial settled here; its run ended ${code === EXIT.ok ? 'FINISHED' : code === EXIT.failed ? 'FAILED' : 'KILLED'}`);
+      // Recording elsewhere (--tracking-uri): the sweep's run is in the store the job names.
+      const store = options.trackingUri === null ? tracking : await trackingFor(state.record.trackingUri, data.experiment);
+      const status = await closeSweepParent(state, store.shared, version);
+      io.err(`sweep '${data.experiment}': its last trial settled here; its run ended ${status}`);
     } catch (err) {
       io.err(`warning: could not close the run of sweep '${data.experiment}': ${shortError(err as Error)}`);
     }

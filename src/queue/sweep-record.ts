@@ -15,7 +15,7 @@ import type { Redis } from 'ioredis';
 import type { ExperimentConfig } from '../config/types.js';
 import { EXIT } from '../errors.js';
 import type { Trial } from '../plan/expand.js';
-import { SweepRecorder } from '../track/sweep-recorder.js';
+import { SweepRecorder, sweepRunStatus } from '../track/sweep-recorder.js';
 import type { RunRef, Tracker } from '../track/tracker.js';
 
 /** How a job settled, for the parent's status: any failure → FAILED, else any cancel → KILLED. */
@@ -136,9 +136,9 @@ export function sweepExitCode(counts: Record<Settled, number>): number {
 /**
  * Closes the sweep's parent run in `tracker`, the store the jobs record to (Tracking.shared): the
  * best trial and configurations among the trials it holds as finished, then the status the
- * settled jobs' counts give. Returns that status as an exit code.
+ * settled jobs' counts give, which it returns.
  */
-export async function closeSweepParent(state: SweepState, tracker: Tracker, version: string, time = Date.now()): Promise<number> {
+export async function closeSweepParent(state: SweepState, tracker: Tracker, version: string, time = Date.now()): Promise<'FINISHED' | 'FAILED' | 'KILLED'> {
   const { record, counts } = state;
   const recorder = new SweepRecorder({
     tracker, experiment: record.experiment, config: record.config, file: record.file, trials: record.trials, version, parent: record.parent,
@@ -146,5 +146,5 @@ export async function closeSweepParent(state: SweepState, tracker: Tracker, vers
   await recorder.open();
   const exitCode = sweepExitCode(counts);
   await recorder.closeGivenParent({ type: 'sweep-end', time, exitCode, trackingProblems: [], counts: { ...counts, reused: 0 } });
-  return exitCode;
+  return sweepRunStatus(exitCode);
 }

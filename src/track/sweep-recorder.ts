@@ -281,8 +281,7 @@ export class SweepRecorder implements Ledger {
       await this.o.tracker.setTags(this.parent, { [BEST_TRIAL_TAG]: best.trial.id });
     }
     await this.recordConfigurations(event.time);
-    const status = event.exitCode === 130 || event.exitCode === 143 ? 'KILLED' : event.exitCode === 0 ? 'FINISHED' : 'FAILED';
-    await this.o.tracker.endRun(this.parent, status, event.time);
+    await this.o.tracker.endRun(this.parent, sweepRunStatus(event.exitCode), event.time);
   }
 
   /**
@@ -415,4 +414,9 @@ function pyJson(value: unknown): string {
     return JSON.stringify(v);
   };
   return compact(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A sweep's run ends as its exit code says: a signal KILLED, success FINISHED, anything else FAILED. */
+export function sweepRunStatus(exitCode: number): 'FINISHED' | 'FAILED' | 'KILLED' {
+  return exitCode === 130 || exitCode === 143 ? 'KILLED' : exitCode === 0 ? 'FINISHED' : 'FAILED';
 }
