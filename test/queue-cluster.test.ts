@@ -405,6 +405,7 @@ sweep: {grid: {model.cell: [rnn]}, retries: 2}
       const byTrial = statuses(cwd, 'wiped');
       assert.equal(byTrial.size, 2, 'both trials recorded');
       for (const s of byTrial.values()) assert.equal(s.filter((x) => x === 'FINISHED').length, 1, `one FINISHED run per trial: ${s}`);
+      assert.deepEqual(parentRuns(cwd, 'wiped').map((r) => r.info.status), ['FINISHED'], 'its watcher closes the sweep run Redis forgot');
     } finally {
       await own.stop();
     }

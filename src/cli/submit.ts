@@ -15,7 +15,7 @@ import { trialRef, type SweepEvent, type TrialReport } from '../scheduler/events
 import { cancelKey, CANCELLED, decodeEvent, JOB_NAME, jobId, parseFailure, reviveFigures, type TrialJobData, type TrialJobResult } from '../queue/jobs.js';
 import { connectionOptions, connectOnce, evictionWarning, openClient, OutageWatch, parseQueueUrl, type QueueAddress } from '../queue/redis.js';
 import { shipCorpora } from '../queue/corpus.js';
-import { addJobs, closeSweepParent, markWatching, readSweep, settleJobs, startSweep, sweepExitCode, type Settled, type SweepState } from '../queue/sweep-record.js';
+import { addJobs, closeSweepParent, markWatching, readSweep, settleJobs, startSweep, sweepExitCode, type Settled } from '../queue/sweep-record.js';
 import { queueTimings, type QueueTimings } from '../queue/timings.js';
 import { storeDirFromUri } from '../track/file-store.js';
 import { isServerUri } from '../track/open.js';
@@ -378,16 +378,16 @@ async function closeIfLast(c: WatchContext, client: Redis, settled: TrialReport[
   const { address, experiment } = c;
   const as = (r: TrialReport): Settled => (r.status === 'failed' ? 'failed' : r.status === 'killed' ? 'killed' : 'finished');
   try {
-    let mine = false;
-    let state: SweepState | null = null;
-    if (c.unmark === null) {
-      // No record (the server had not shown the sweep's run in time): a run made here is this watcher's alone.
+    await c.unmark?.();
+    // No record: the server had not shown the sweep's run in time, or Redis lost it (restarted
+    // without persistence). A run made here is then this watcher's alone to close.
+    if (c.unmark === null || (await readSweep(client, address.queueName, experiment)) === null) {
       if (c.ownParent === null || stopped) return;
       const counts = { finished: 0, failed: 0, killed: 0 };
       for (const r of settled) counts[as(r)]++;
       return await closeOwnParent(c, counts);
     }
-    await c.unmark();
+    let mine = false;
     if (stopped) {
       mine = await settleJobs(client, address.queueName, experiment, [], 'finished', c.closer);
     } else {
@@ -396,7 +396,7 @@ async function closeIfLast(c: WatchContext, client: Redis, settled: TrialReport[
         if (await settleJobs(client, address.queueName, experiment, ids, outcome, c.closer, true)) mine = true;
       }
     }
-    state = mine ? await readSweep(client, address.queueName, experiment) : null;
+    const state = mine ? await readSweep(client, address.queueName, experiment) : null;
     if (state === null) return;
     if (c.ownParent === null) await closeSweepParent(state, c.tracking.shared, packageVersion());
     else await closeOwnParent(c, state.counts);
