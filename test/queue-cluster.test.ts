@@ -146,6 +146,7 @@ describe('sweeps on a queue (redis-server, separate processes)', { skip: missing
     const byTrial = statuses(cwd, 'killed');
     assert.equal(byTrial.size, 1);
     assert.deepEqual([...byTrial.values()][0], ['FINISHED', 'KILLED'], 'the dead attempt KILLED, the second FINISHED');
+    assert.deepEqual(parentRuns(cwd, 'killed').map((r) => r.info.status), ['FINISHED']);
   });
 
   test('a worker frozen past its lock (SIGSTOP): another takes the trial, the frozen one stops it on waking; never trained twice at once', async () => {
@@ -163,6 +164,7 @@ describe('sweeps on a queue (redis-server, separate processes)', { skip: missing
     assert.equal(result.code, 0, result.out);
     assert.match(a.out(), /lost the lock of job/, `worker A stopped the trial it no longer held:\n${a.out()}`);
     assert.deepEqual([...statuses(cwd, 'frozen').values()], [['FINISHED', 'KILLED']]);
+    assert.deepEqual(parentRuns(cwd, 'frozen').map((r) => r.info.status), ['FINISHED']);
   });
 
   test('SIGTERM to a worker mid-trial: it exits 143 at once, its run ends KILLED, and its job goes back to the queue for another worker', async () => {
@@ -184,6 +186,7 @@ describe('sweeps on a queue (redis-server, separate processes)', { skip: missing
     assert.equal(result.code, 0, result.out);
     assert.match(b.out(), /\] finished in/, 'worker B trained the trial handed back');
     assert.deepEqual([...statuses(cwd, 'handback').values()], [['FINISHED', 'KILLED']]);
+    assert.deepEqual(parentRuns(cwd, 'handback').map((r) => r.info.status), ['FINISHED'], 'a trial handed back is not settled: the sweep run waits for it');
   });
 
   test('a diverged trial fails once, not retried (sweep.retries is for infrastructure failures): submit exits 1', async () => {
@@ -203,6 +206,7 @@ sweep: {grid: {model.cell: [rnn]}, retries: 2}
     assert.equal(w.out().match(/\] started/g)?.length, 1, `trained once, not retried:\n${w.out()}`);
     assert.deepEqual([...statuses(cwd, 'diverged').values()], [['FAILED']]);
     assert.deepEqual((await jobStates(queue, cwd)).diverged, ['failed']);
+    assert.deepEqual(parentRuns(cwd, 'diverged').map((r) => r.info.status), ['FAILED']);
   });
 
   test('cancel: the running trial ends KILLED, queued ones are removed, the watcher exits 130, the worker goes on', async () => {
@@ -388,6 +392,7 @@ sweep: {grid: {model.cell: [rnn]}, retries: 2}
       assert.equal(s.filter((x) => x === 'FINISHED').length, 1, `one FINISHED run per trial: ${s}`);
       assert.ok(!s.includes('RUNNING'));
     }
+    assert.deepEqual(parentRuns(cwd, 'restart').map((r) => r.info.status), ['FINISHED']);
   });
   test('Redis restarted empty (no persistence) mid-sweep: the watcher re-queues what the store lacks, and the sweep finishes', async () => {
     const own = await RedisServer.start();
