@@ -6,7 +6,8 @@ import { Queue, type Job } from 'bullmq';
 import { EXIT, RunSweepError } from '../errors.js';
 import { cancelKey, type TrialJobData, type TrialJobResult } from '../queue/jobs.js';
 import { connectOnce, evictionWarning, parseQueueUrl } from '../queue/redis.js';
-import { closeSweepParent, readSweep, settleJobs } from '../queue/sweep-record.js';
+import { closeSweepParent, readSweep, settleJobs, type Settled } from '../queue/sweep-record.js';
+import { redactUri } from '../track/secrets.js';
 import { openTracking } from '../track/tracking.js';
 import { packageVersion, type Io } from './io.js';
 
@@ -62,8 +63,19 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
       }
     }
     const workers = await queue.getWorkers().catch(() => []);
+    // Each sweep's run, as its record in Redis has it (sweep-record.ts).
+    const runs = new Map<string, SweepRun>();
+    for (const name of sweeps.keys()) {
+      const state = await readSweep(probe, address.queueName, name);
+      if (state) {
+        runs.set(name, {
+          runId: state.record.parent.runId, store: state.record.trackingUri, unsettled: state.unsettled, watchers: state.watchers,
+          closedBy: state.closedBy, settled: state.counts,
+        });
+      }
+    }
     if (options.json) {
-      io.out(JSON.stringify({ queue: address.queueName, redis: address.display, workers: workers.length, sweeps: Object.fromEntries(sweeps) }));
+      io.out(JSON.stringify({ queue: address.queueName, redis: address.display, workers: workers.length, sweeps: Object.fromEntries(sweeps), runs: Object.fromEntries(runs) }));
       return EXIT.ok;
     }
     io.out(`queue '${address.queueName}' on ${address.display}: ${workers.length} worker connection(s)`);
@@ -71,6 +83,8 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
     for (const [name, rows] of sweeps) {
       const counts = STATES.map((s) => [s, rows.filter((r) => r.state === s).length] as const).filter(([, n]) => n > 0);
       io.out(`\n${name}: ${counts.map(([s, n]) => `${n} ${s}`).join(', ')}`);
+      const run = runs.get(name);
+      if (run) io.out(`  sweep run ${run.runId} in ${redactUri(run.store)}: ${describeRun(run)}`);
       for (const r of rows) io.out(`  ${r.trial.slice(0, 10)}  ${r.state.padEnd(9)} ${r.label}${r.attempts > 0 ? `  (attempts ${r.attempts})` : ''}${r.detail ? `  ${r.detail}` : ''}`);
     }
     return EXIT.ok;
@@ -78,6 +92,21 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
     await queue.close();
     probe.disconnect();
   }
+}
+
+interface SweepRun {
+  runId: string;
+  store: string;
+  unsettled: number;
+  watchers: number;
+  closedBy: string | null;
+  settled: Record<Settled, number>;
+}
+
+function describeRun(r: SweepRun): string {
+  if (r.closedBy !== null) return `closed by ${r.closedBy}`;
+  const who = r.watchers > 0 ? `its submit (watching) closes it` : 'the last to settle closes it';
+  return `open, ${r.unsettled} job(s) to settle; ${who}`;
 }
 
 function progressOf(job: Job): string {

@@ -231,7 +231,7 @@ export async function workerCommand(options: WorkerOptions, io: Io): Promise<num
   /** Marks a job settled; if it was the sweep's last and nobody watches, closes the sweep's parent run. */
   const settle = async (data: TrialJobData, id: string, outcome: Settled, tracking: Tracking): Promise<void> => {
     try {
-      if (!(await settleJobs(client, address.queueName, data.experiment, [id], outcome, me))) return;
+      if (!(await settleJobs(client, address.queueName, data.experiment, [id], outcome, `worker ${me}`))) return;
       const state = await readSweep(client, address.queueName, data.experiment);
       if (state === null) return;
       // Recording elsewhere (--tracking-uri): the sweep's run is in the store the job names.

@@ -45,6 +45,10 @@ export interface SweepState {
   counts: Record<Settled, number>;
   /** someone has claimed the closing (it may still be writing) */
   closing: boolean;
+  /** who claimed it, e.g. `worker host:pid`, `submit host:pid`, `cancel host:pid` */
+  closedBy: string | null;
+  /** watching submits alive now */
+  watchers: number;
 }
 
 const DAYS_30 = 30 * 24 * 3600;
@@ -74,13 +78,15 @@ export async function addJobs(client: Redis, queueName: string, experiment: stri
 
 export async function readSweep(client: Redis, queueName: string, experiment: string): Promise<SweepState | null> {
   const k = keys(queueName, experiment);
-  const [fields, unsettled] = await Promise.all([client.hgetall(k.hash), client.scard(k.unsettled)]);
+  const [fields, unsettled, watchers] = await Promise.all([client.hgetall(k.hash), client.scard(k.unsettled), client.zcount(k.watchers, Date.now(), '+inf')]);
   if (!fields['record']) return null;
   return {
     record: JSON.parse(fields['record']) as SweepRecord,
     unsettled,
     counts: { finished: Number(fields['finished'] ?? 0), failed: Number(fields['failed'] ?? 0), killed: Number(fields['killed'] ?? 0) },
     closing: fields['closing'] !== undefined,
+    closedBy: fields['closing'] ?? null,
+    watchers,
   };
 }
 
