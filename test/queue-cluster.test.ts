@@ -79,6 +79,13 @@ async function jobStates(queue: string, cwd: string): Promise<Record<string, str
   return Object.fromEntries(Object.entries(sweeps).map(([name, jobs]) => [name, jobs.map((j) => j.state)]));
 }
 
+/** `status --json`: a sweep's run as Redis records it. */
+async function sweepRun(queue: string, cwd: string, name: string): Promise<{ runId: string; unsettled: number; watchers: number; closedBy: string | null } | undefined> {
+  const status = await start('status', { queue, json: true }, cwd).done;
+  assert.equal(status.code, 0, status.out);
+  return (JSON.parse(status.out.trim().split('\n').pop()!) as { runs: Record<string, { runId: string; unsettled: number; watchers: number; closedBy: string | null }> }).runs[name];
+}
+
 function statuses(cwd: string, experiment: string): Map<string, string[]> {
   const byTrial = new Map<string, string[]>();
   for (const r of trialRuns(cwd, experiment)) {
@@ -235,6 +242,9 @@ sweep: {grid: {model.cell: [rnn]}, retries: 2}
     const submit = await start('submit', { file: 'sweep.yaml', queue, detach: true }, cwd).done;
     assert.equal(submit.code, 0, submit.out);
     assert.deepEqual(parentRuns(cwd, 'detached').map((r) => r.info.status), ['RUNNING'], 'the sweep run is made before any worker starts');
+    const open = await sweepRun(queue, cwd, 'detached');
+    assert.deepEqual({ ...open, runId: undefined }, { runId: undefined, store: join(cwd, 'runs'), unsettled: 3, watchers: 0, closedBy: null, settled: { finished: 0, failed: 0, killed: 0 } });
+    assert.equal(open!.runId, parentRuns(cwd, 'detached')[0]!.info.run_id, 'status names the sweep run');
     const w1 = start('worker', { queue }, cwd);
     const w2 = start('worker', { queue }, cwd);
     await until(() => parentRuns(cwd, 'detached')[0]?.info.status !== 'RUNNING', 'a worker to close the sweep run', 60_000);
@@ -248,14 +258,17 @@ sweep: {grid: {model.cell: [rnn]}, retries: 2}
     assert.deepEqual(runs.map((r) => r.info.status), ['FINISHED', 'FINISHED', 'FINISHED']);
     assert.ok(runs.every((r) => r.data.tags['mlflow.parentRunId'] === parent!.info.run_id), 'trial runs nest under it');
     assert.equal((w1.out() + w2.out()).match(/its last trial settled here; its run ended FINISHED/g)?.length, 1, `exactly one worker closed it:\n${w1.out()}\n${w2.out()}`);
+    assert.match((await sweepRun(queue, cwd, 'detached'))?.closedBy ?? '', /^worker .+:\d+$/, 'status says who closed it');
   });
 
   test('Ctrl-C on the watcher leaves the sweep run to the workers; a second submit watches the same run, which ends FINISHED once', async () => {
     const cwd = workspace({ 'sweep.yaml': longer('rewatched', 6) });
     const queue = `${redis.url}/9`;
     const first = start('submit', { file: 'sweep.yaml', queue }, cwd);
-    await until(() => /queued 2 trial\(s\)/.test(first.out()), 'the first submit to queue its trials');
-    first.child.kill('SIGINT');
+    // The moment its trials are queued (not at the next poll): submit must already be listening.
+    const interrupt = (): void => void (/queued 2 trial\(s\)/.test(first.out()) && first.child.kill('SIGINT'));
+    first.child.stdout!.on('data', interrupt);
+    first.child.stderr!.on('data', interrupt);
     const stopped = await first.done;
     assert.equal(stopped.code, 130, stopped.out);
     assert.match(stopped.out, /no longer watching/);

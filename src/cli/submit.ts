@@ -71,6 +71,9 @@ export async function submitCommand(options: SubmitOptions, io: Io): Promise<num
   const mode = options.output === 'auto' ? chooseReporterMode({}, { isTTY: io.tty !== undefined }, io.env) : options.output;
   const reporter = createReporter(mode, io, { sizes: sizing });
   if (warning) reporter.err(`warning: ${warning}`);
+  // From here on a signal stops the watching, not the sweep, whenever it comes: while trials are
+  // being queued too (they are all queued, then submit exits with the signal's code).
+  const signals = new StopSignals((line) => reporter.err(line), experiment);
   let queue: Queue<TrialJobData, TrialJobResult> | null = null;
   try {
     const tracking = await openTracking(uri, io.cwd, {
@@ -176,15 +179,16 @@ export async function submitCommand(options: SubmitOptions, io: Io): Promise<num
       if (ownParent !== null && tracking.server !== null) await tracking.finishUploads(parseDuration(config.tracking.upload_timeout));
       reporter.out(`detached: start workers with \`run-sweep worker --queue ${redactUri(options.queue)}\`; \`run-sweep status --queue …\` shows progress`);
       reporter.close();
-      return EXIT.ok;
+      return signals.received !== null ? SIGNAL_EXIT[signals.received]! : EXIT.ok;
     }
     await queue.close();
     queue = null;
     return await watch({
-      address, experiment, trials, pending, sizing, reporter, recorder, tracking, emit, io, ownParent, unmark, closer, enqueue,
+      address, experiment, trials, pending, sizing, reporter, recorder, tracking, emit, io, ownParent, unmark, closer, enqueue, signals,
       uploadTimeout: parseDuration(config.tracking.upload_timeout), finished: new Map([...finished].map(([id, f]) => [id, f])),
     });
   } finally {
+    signals.dispose();
     reporter.close();
     probe.disconnect();
     await queue?.close();
@@ -218,6 +222,7 @@ interface WatchContext {
   unmark: (() => Promise<void>) | null;
   /** this submit's name, for the record of who closed the sweep */
   closer: string;
+  signals: StopSignals;
   uploadTimeout: number;
   enqueue: (queue: Queue<TrialJobData, TrialJobResult>, trial: Trial) => Promise<void>;
   finished: Map<string, { runId: string; figures: TrialReport['figures'] }>;
@@ -321,25 +326,15 @@ async function watch(c: WatchContext): Promise<number> {
   queueEvents.on('failed', ({ jobId: id }) => void (byJob.has(id) && poll().catch(() => {})));
   const timer = setInterval(() => void poll().catch(() => {}), POLL_MS);
 
-  let stopped: NodeJS.Signals | null = null;
-  const gate = signalGate();
-  const removeHandlers = onStopSignals((signal) => {
-    const action = gate.receive(signal, Date.now());
-    if (action === 'duplicate') return;
-    if (action === 'quit') process.exit(SIGNAL_EXIT[signal] ?? EXIT.terminated);
-    stopped = signal;
-    reporter.err(`\n${signal}: no longer watching; the workers go on with the sweep (\`run-sweep cancel --queue … ${experiment}\` stops it)`);
-    settle();
-  });
+  c.signals.whenReceived(settle);
   try {
     await queueEvents.waitUntilReady().catch(() => {});
     await poll().catch(() => {});
     check();
     await allSettled;
-    await closeIfLast(c, client, [...reports.values()], stopped !== null);
+    await closeIfLast(c, client, [...reports.values()], c.signals.received !== null);
   } finally {
     clearInterval(timer);
-    removeHandlers();
     await queueEvents.close().catch(() => {});
     await queue.close().catch(() => {});
     client.disconnect();
@@ -351,6 +346,7 @@ async function watch(c: WatchContext): Promise<number> {
     return reports.get(t.id) ?? { trial: t, status: 'killed', reason: 'interrupted', runId: null, figures: nan, wallSeconds: NaN, samples: [], degenerate: degenerate(t) };
   });
   const cancelled = ordered.some((r) => r.status === 'killed');
+  const stopped = c.signals.received;
   const exitCode = stopped !== null ? SIGNAL_EXIT[stopped]! : cancelled ? EXIT.interrupted : ordered.some((r) => r.status === 'failed') ? EXIT.failed : EXIT.ok;
   const count = (s: TrialReport['status']): number => ordered.filter((r) => r.status === s).length;
   const end: Extract<SweepEvent, { type: 'sweep-end' }> = {
@@ -414,6 +410,39 @@ async function closeOwnParent(c: WatchContext, counts: Record<Settled, number>):
     await c.recorder.record({ type: 'trial-reused', time, trial: trialRef(trial), figures: f.figures, degenerate: (c.sizing.get(id)?.unknownShare ?? 0) > 0.5 });
   }
   await c.recorder.record({ type: 'sweep-end', time, exitCode: sweepExitCode(counts), trackingProblems: [], counts: { ...counts, reused: 0 } });
+}
+
+/**
+ * submit's stop signals: the first stops the watching (the workers go on with the sweep), a second
+ * one later quits at once. Installed once planning is done, so that a signal while trials are being
+ * queued is heard too.
+ */
+class StopSignals {
+  received: NodeJS.Signals | null = null;
+  private onStop: () => void = () => {};
+  private readonly remove: () => void;
+
+  constructor(say: (line: string) => void, experiment: string) {
+    const gate = signalGate();
+    this.remove = onStopSignals((signal) => {
+      const action = gate.receive(signal, Date.now());
+      if (action === 'duplicate') return;
+      if (action === 'quit') process.exit(SIGNAL_EXIT[signal] ?? EXIT.terminated);
+      this.received = signal;
+      say(`\n${signal}: no longer watching; the workers go on with the sweep (\`run-sweep cancel --queue … ${experiment}\` stops it)`);
+      this.onStop();
+    });
+  }
+
+  /** Calls `fn` on the first stop signal, or now if it has come. */
+  whenReceived(fn: () => void): void {
+    this.onStop = fn;
+    if (this.received !== null) fn();
+  }
+
+  dispose(): void {
+    this.remove();
+  }
 }
 
 /** A server's list of finished trials changes while workers train: ask it again, not the first answer. */
