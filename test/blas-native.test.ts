@@ -14,7 +14,7 @@ import { afterEach, before, test } from 'node:test';
 import type { TrialConfig } from '../src/config/types.js';
 import { initBackend } from '../src/train/backend.js';
 import type { SetupEvent, TrainEvent, WarningEvent } from '../src/train/events.js';
-import { type NativeBlas, activeBlas, configureBlas, judge, useBlas } from '../src/train/fast/blas.js';
+import { type NativeBlas, activeBlas, configureBlas, decide, judge, useBlas } from '../src/train/fast/blas.js';
 import { give, take, view } from '../src/train/fast/pool.js';
 import { runTrial } from '../src/train/trial.js';
 import { BLAS_NATIVE, nativeBlas } from './support/blas.js';
@@ -96,7 +96,7 @@ test('auto with the library there: checked, timed, and what ran is the setup eve
   } else {
     assert.equal(activeBlas(), undefined);
     assert.equal(choice.description, 'wasm');
-    assert.match(choice.note ?? '', /slower than the WebAssembly kernels/);
+    assert.equal(choice.note, undefined, 'auto choosing the faster path is no warning');
   }
   const events = await trialEvents('auto');
   assert.equal(events.find((e): e is SetupEvent => e.type === 'setup')?.blas, choice.description);
@@ -164,6 +164,18 @@ test('a library slower than the kernels (a reference BLAS) loses to them, with a
   assert.equal(verdict.choice.description, 'wasm');
   assert.ok(verdict.choice.timing!.wasm > verdict.choice.timing!.native);
   assert.match(verdict.choice.note ?? '', /javascript is slower than the WebAssembly kernels/);
+});
+
+test('auto passes over a slower library without a warning; a slower library named by path gets the note', () => {
+  const shapes: [boolean, number, number, number][] = [[false, 16, 64, 32], [true, 32, 64, 48]];
+  const auto = decide('auto', () => javascriptBlas(), shapes);
+  assert.equal(auto.native, undefined);
+  assert.equal(auto.choice.description, 'wasm');
+  assert.equal(auto.choice.note, undefined, 'choosing the faster path is what auto asks for');
+  assert.ok(auto.choice.timing!.wasm > auto.choice.timing!.native);
+  const named = decide('/opt/blas/libslow.so', () => javascriptBlas(), shapes);
+  assert.equal(named.choice.description, 'wasm');
+  assert.match(named.choice.note ?? '', /javascript is slower than the WebAssembly kernels/);
 });
 
 test('a library that computes products wrongly is not used', () => {
