@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { workspace } from './support/workspace.js';
 import { CLI, type CliResult } from './support/cli.js';
 import { parentRuns, storeRuns, trialRuns } from './support/store-runs.js';
-import { REPEAT_WINDOW_MS, signalGate } from '../src/cli/signals.js';
+import { REPEAT_WINDOW_MS, signalGate } from '../src/commands/signals.js';
 
 const LONG = `
 name: signals

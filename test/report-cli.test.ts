@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { reportCommand } from '../src/cli/report.js';
+import { reportCommand } from '../src/commands/report.js';
 import { FileStoreTracker } from '../src/track/file-store.js';
 import { FakeMlflowServer } from './support/fake-mlflow.js';
 import { runCli } from './support/cli.js';

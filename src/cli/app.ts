@@ -2,16 +2,16 @@
 // table (src/errors.ts). Anything that is not a RunSweepError is a bug: one line, no stack.
 import { describeInternalError, EXIT, RunSweepError } from '../errors.js';
 import { parseCommand, USAGE } from './args.js';
-import { cancelCommand, statusCommand } from './queue-status.js';
-import { submitCommand } from './submit.js';
-import { workerCommand } from './worker.js';
-import { checkCommand } from './check.js';
-import { reportCommand } from './report.js';
-import { packageVersion, type Io } from './io.js';
-import { runCommand } from './run.js';
-import { schemaCommand } from './schema.js';
-import { syncCommand } from './sync.js';
-import { validateCommand } from './validate.js';
+import { cancelCommand, statusCommand } from '../commands/queue-status.js';
+import { submitCommand } from '../commands/submit.js';
+import { workerCommand } from '../commands/worker.js';
+import { checkCommand } from '../commands/check.js';
+import { reportCommand } from '../commands/report.js';
+import { packageVersion, type Io } from '../commands/io.js';
+import { runCommand } from '../commands/run.js';
+import { schemaCommand } from '../commands/schema.js';
+import { syncCommand } from '../commands/sync.js';
+import { validateCommand } from '../commands/validate.js';
 
 export async function main(argv: string[], io: Io): Promise<number> {
   try {

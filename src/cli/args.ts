@@ -55,43 +55,9 @@ export class UsageError extends RunSweepError {
   }
 }
 
-export type OutputMode = 'auto' | 'quiet' | 'json';
-
-/** What every sweep-running command (run, check, submit) takes. */
-export interface RunOptions {
-  file: string;
-  workers: number | null;
-  set: string[];
-  only: string[];
-  output: OutputMode;
-  dryRun: boolean;
-  rerun: boolean;
-  trackingUri: string | null;
-  perTrial: boolean;
-}
-
-export type Command =
-  | { kind: 'help' }
-  | { kind: 'version' }
-  | { kind: 'validate'; files: string[] }
-  | { kind: 'sync'; from: string; to: string | null }
-  | { kind: 'schema'; which: 'experiment' | 'events' }
-  | ({ kind: 'run' } & RunOptions)
-  | ({
-      kind: 'check';
-      baseline: string;
-      updateBaseline: boolean;
-      allowMissing: boolean;
-      allowNew: boolean;
-      allowDataChange: boolean;
-      junit: string | null;
-      markdown: string | null;
-    } & RunOptions)
-  | { kind: 'report'; file: string | null; experiment: string | null; trackingUri: string | null; out: string }
-  | ({ kind: 'submit'; queue: string; detach: boolean; lockMs: number | null } & RunOptions)
-  | { kind: 'worker'; queue: string; workers: number | null; trackingUri: string | null; lockMs: number | null; quiet: boolean }
-  | { kind: 'status'; queue: string; experiment: string | null; json: boolean }
-  | { kind: 'cancel'; queue: string; experiment: string };
+// What argv parses into: every command's options, typed beside the commands (src/commands/command.ts).
+import type { Command, RunOptions } from '../commands/command.js';
+export type { Command, OutputMode, RunOptions } from '../commands/command.js';
 
 type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
 

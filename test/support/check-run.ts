@@ -1,5 +1,5 @@
 // `run-sweep check` through the real command: the options a test gives, as argv.
-import type { CheckOptions } from '../../src/cli/check.js';
+import type { CheckOptions } from '../../src/commands/check.js';
 import { runCli, type CliResult } from './cli.js';
 
 export function runCheck(options: Partial<CheckOptions> & { file: string; baseline: string }, cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {

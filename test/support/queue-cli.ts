@@ -3,7 +3,7 @@
 // It adds one thing the command lacks on purpose: a test runner killed mid-test must not leave
 // workers behind, so it goes when its parent does.
 import { main } from '../../src/cli/app.js';
-import { processIo } from '../../src/cli/io.js';
+import { processIo } from '../../src/commands/io.js';
 
 const parent = process.ppid;
 setInterval(() => {

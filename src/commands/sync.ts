@@ -1,8 +1,8 @@
 // `run-sweep sync`: upload the runs of a local store that a tracking server lacks.
-import { EXIT } from '../errors.js';
+import { EXIT, RunSweepError } from '../errors.js';
 import { redactUri } from '../track/secrets.js';
 import { syncStore } from '../track/sync.js';
-import { UsageError, type Command } from './args.js';
+import type { Command } from './command.js';
 import type { Io } from './io.js';
 
 /** A foreground upload: a few quick tries per request, so a hung server is reported in seconds, not minutes. */
@@ -12,7 +12,7 @@ const SYNC_TIMEOUT_MS = 15_000;
 export async function syncCommand(command: Extract<Command, { kind: 'sync' }>, io: Io): Promise<number> {
   const to = command.to ?? (io.env.MLFLOW_TRACKING_URI || null);
   if (to === null || !/^https?:\/\//i.test(to)) {
-    throw new UsageError(`sync needs an http(s):// MLflow server: pass --to URI or set MLFLOW_TRACKING_URI (got ${to === null ? 'nothing' : redactUri(to)})`);
+    throw new RunSweepError('usage', `sync needs an http(s):// MLflow server: pass --to URI or set MLFLOW_TRACKING_URI (got ${to === null ? 'nothing' : redactUri(to)})`);
   }
   const { uploaded, updated, unchanged } = await syncStore(command.from, to, {
     cwd: io.cwd, env: io.env, retry: SYNC_RETRY, timeoutMs: SYNC_TIMEOUT_MS, onRun: (line) => io.out(line),

@@ -17,7 +17,7 @@ import { corpusIdentity } from '../plan/corpus-identity.js';
 import { openRunReader } from '../track/run-reader.js';
 import { readStoreBaseline, recordCheck } from '../track/check-run.js';
 import { openTracking } from '../track/tracking.js';
-import type { Command } from './args.js';
+import type { Command } from './command.js';
 import { packageVersion, type Io } from './io.js';
 import { planSweep } from './plan-sweep.js';
 import { executeSweep } from './run.js';

@@ -13,7 +13,7 @@ import { runSweep, type StopReason } from '../scheduler/sweep.js';
 import { openTracking } from '../track/tracking.js';
 import { redactUri } from '../track/secrets.js';
 import { SweepRecorder } from '../track/sweep-recorder.js';
-import type { Command } from './args.js';
+import type { Command } from './command.js';
 import { packageVersion, type Io } from './io.js';
 import { checkBeforeTraining, planSweep, type PlannedSweep } from './plan-sweep.js';
 import { onStopSignals, SIGNAL_EXIT, signalGate } from './signals.js';
