@@ -15,7 +15,7 @@ import { trialRef, type SweepEvent, type TrialReport } from '../scheduler/events
 import { cancelKey, CANCELLED, decodeEvent, JOB_NAME, jobId, parseFailure, reviveFigures, type TrialJobData, type TrialJobResult } from '../queue/jobs.js';
 import { connectionOptions, connectOnce, evictionWarning, openClient, OutageWatch, parseQueueUrl, type QueueAddress } from '../queue/redis.js';
 import { shipCorpora } from '../queue/corpus.js';
-import { addJobs, closeSweepParent, markWatching, readSweep, settleJobs, startSweep, sweepExitCode, type Settled } from '../queue/sweep-record.js';
+import { addJobs, closeSweepParent, settledAs, markWatching, readSweep, settleJobs, startSweep, sweepExitCode, type Settled } from '../queue/sweep-record.js';
 import { queueTimings, type QueueTimings } from '../queue/timings.js';
 import { storeDirFromUri } from '../track/file-store.js';
 import { isServerUri } from '../track/open.js';
@@ -372,7 +372,6 @@ async function watch(c: WatchContext): Promise<number> {
  */
 async function closeIfLast(c: WatchContext, client: Redis, settled: TrialReport[], stopped: boolean): Promise<void> {
   const { address, experiment } = c;
-  const as = (r: TrialReport): Settled => (r.status === 'failed' ? 'failed' : r.status === 'killed' ? 'killed' : 'finished');
   try {
     await c.unmark?.();
     // No record: the server had not shown the sweep's run in time, or Redis lost it (restarted
@@ -380,7 +379,7 @@ async function closeIfLast(c: WatchContext, client: Redis, settled: TrialReport[
     if (c.unmark === null || (await readSweep(client, address.queueName, experiment)) === null) {
       if (c.ownParent === null || stopped) return;
       const counts = { finished: 0, failed: 0, killed: 0 };
-      for (const r of settled) counts[as(r)]++;
+      for (const r of settled) counts[settledAs(r.status)]++;
       return await closeOwnParent(c, counts);
     }
     let mine = false;
@@ -388,7 +387,7 @@ async function closeIfLast(c: WatchContext, client: Redis, settled: TrialReport[
       mine = await settleJobs(client, address.queueName, experiment, [], 'finished', c.closer);
     } else {
       for (const outcome of ['finished', 'failed', 'killed'] as const) {
-        const ids = settled.filter((r) => as(r) === outcome).map((r) => jobId(experiment, r.trial.id));
+        const ids = settled.filter((r) => settledAs(r.status) === outcome).map((r) => jobId(experiment, r.trial.id));
         if (await settleJobs(client, address.queueName, experiment, ids, outcome, c.closer, true)) mine = true;
       }
     }

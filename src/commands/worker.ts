@@ -20,7 +20,7 @@ import {
 } from '../queue/jobs.js';
 import { connectionOptions, evictionWarning, openClient, OutageWatch, parseQueueUrl, shortError } from '../queue/redis.js';
 import { localCorpus } from '../queue/corpus.js';
-import { closeSweepParent, readSweep, settleJobs, type Settled } from '../queue/sweep-record.js';
+import { closeSweepParent, readSweep, settledAs, settleJobs, type Settled } from '../queue/sweep-record.js';
 import { queueTimings } from '../queue/timings.js';
 import type { RunRef } from '../track/tracker.js';
 import { redactUri } from '../track/secrets.js';
@@ -200,8 +200,7 @@ export async function workerCommand(options: WorkerOptions, io: Io): Promise<num
       const retried = storeFailure !== undefined || entry.why === 'handback' || entry.why === 'lost' ||
         (r.status === 'failed' && isInfrastructureFailure(r.reason, r.error)) || r.status === 'killed';
       if (!retried || attemptsLeft <= 0 || entry.why === 'cancelled') {
-        const outcome = r.status === 'finished' || r.status === 'reused' ? 'finished' : r.status === 'failed' ? 'failed' : 'killed';
-        await settle(data, job.id!, entry.why === 'cancelled' ? 'killed' : outcome, tracking);
+        await settle(data, job.id!, entry.why === 'cancelled' ? 'killed' : settledAs(r.status), tracking);
       }
       if (storeFailure !== undefined) throw new Error(`the tracking store failed: ${(storeFailure as Error).message}`);
       if (entry.why === 'handback') {

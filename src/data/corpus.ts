@@ -32,8 +32,12 @@ export async function loadCorpusText(corpus: string, baseDir: string): Promise<s
 
 /** Where a downloaded timemachine.txt is kept between runs. */
 export function timeMachineCachePath(): string {
-  const cacheHome = process.env['XDG_CACHE_HOME'] || path.join(homedir(), '.cache');
-  return path.join(cacheHome, 'run-sweep', 'timemachine.txt');
+  return path.join(cacheDir(), 'timemachine.txt');
+}
+
+/** run-sweep's cache directory: $XDG_CACHE_HOME/run-sweep, else ~/.cache/run-sweep. */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(env['XDG_CACHE_HOME'] || path.join(homedir(), '.cache'), 'run-sweep');
 }
 
 /**

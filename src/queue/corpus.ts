@@ -5,14 +5,14 @@
 // Redis holds small things; such a corpus must be at the same path on every worker.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { BUILTIN_CORPORA } from '../config/validate.js';
+import { cacheDir } from '../data/corpus.js';
 import type { Trial } from '../plan/expand.js';
+import { KEPT_SECONDS } from './sweep-record.js';
 
 export const MAX_SHIPPED_BYTES = 64 * 1024 * 1024;
-const DAYS_30 = 30 * 24 * 3600;
 
 const corpusKey = (queueName: string, sha1: string): string => `bull:${queueName}:run-sweep:corpus:${sha1}`;
 
@@ -35,8 +35,8 @@ export async function shipCorpora(client: Redis, queueName: string, trials: Tria
       continue;
     }
     const sha1 = createHash('sha1').update(bytes).digest('hex');
-    await client.set(corpusKey(queueName, sha1), bytes, 'EX', DAYS_30, 'NX');
-    await client.expire(corpusKey(queueName, sha1), DAYS_30); // a sweep again keeps it another 30 days
+    // Already there (a submit again): kept another 30 days, its bytes not sent twice.
+    if ((await client.expire(corpusKey(queueName, sha1), KEPT_SECONDS)) === 0) await client.set(corpusKey(queueName, sha1), bytes, 'EX', KEPT_SECONDS);
     shipped.set(corpus, sha1);
   }
   return shipped;
@@ -50,8 +50,7 @@ export async function shipCorpora(client: Redis, queueName: string, trials: Tria
 export async function localCorpus(client: Redis, queueName: string, corpus: string, baseDir: string, sha1: string | undefined, env: NodeJS.ProcessEnv): Promise<string | null> {
   if (!isFileCorpus(corpus) || existsSync(path.resolve(baseDir, corpus))) return null;
   if (sha1 === undefined) throw new Error(`the corpus ${path.resolve(baseDir, corpus)} is not on this machine, and was not shipped with the sweep`);
-  const cacheHome = env['XDG_CACHE_HOME'] || path.join(homedir(), '.cache');
-  const file = path.join(cacheHome, 'run-sweep', 'corpora', sha1, path.basename(corpus));
+  const file = path.join(cacheDir(env), 'corpora', sha1, path.basename(corpus));
   if (existsSync(file)) return file;
   const bytes = await client.getBuffer(corpusKey(queueName, sha1));
   if (bytes === null) throw new Error(`the corpus ${path.resolve(baseDir, corpus)} is not on this machine, and its copy is gone from Redis: submit the sweep again`);

@@ -15,6 +15,7 @@ import type { Redis } from 'ioredis';
 import type { ExperimentConfig } from '../config/types.js';
 import { EXIT } from '../errors.js';
 import type { Trial } from '../plan/expand.js';
+import type { TrialStatus } from '../scheduler/events.js';
 import { SweepRecorder, sweepRunStatus } from '../track/sweep-recorder.js';
 import type { RunRef, Tracker } from '../track/tracker.js';
 
@@ -51,7 +52,8 @@ export interface SweepState {
   watchers: number;
 }
 
-const DAYS_30 = 30 * 24 * 3600;
+/** How long a sweep's keys (and its shipped corpora) stay in Redis after their last use: 30 days. */
+export const KEPT_SECONDS = 30 * 24 * 3600;
 /** A watcher's mark lasts this long unless renewed (it renews every third of it). */
 export const WATCHER_TTL_MS = 15_000;
 
@@ -66,14 +68,14 @@ export async function startSweep(client: Redis, queueName: string, record: Sweep
   const k = keys(queueName, record.experiment);
   const tx = client.multi().del(k.hash, k.unsettled).hset(k.hash, { record: JSON.stringify(record), finished: 0, failed: 0, killed: 0 });
   if (jobIds.length > 0) tx.sadd(k.unsettled, ...jobIds);
-  await tx.expire(k.hash, DAYS_30).expire(k.unsettled, DAYS_30).exec();
+  await tx.expire(k.hash, KEPT_SECONDS).expire(k.unsettled, KEPT_SECONDS).exec();
 }
 
 /** More jobs of a sweep already on record (a submit again, adding trials the first lacked). */
 export async function addJobs(client: Redis, queueName: string, experiment: string, jobIds: string[]): Promise<void> {
   if (jobIds.length === 0) return;
   const k = keys(queueName, experiment);
-  await client.multi().sadd(k.unsettled, ...jobIds).expire(k.unsettled, DAYS_30).exec();
+  await client.multi().sadd(k.unsettled, ...jobIds).expire(k.unsettled, KEPT_SECONDS).exec();
 }
 
 export async function readSweep(client: Redis, queueName: string, experiment: string): Promise<SweepState | null> {
@@ -124,7 +126,7 @@ export function markWatching(client: Redis, queueName: string, experiment: strin
   const k = keys(queueName, experiment);
   const me = randomUUID();
   const renew = (): Promise<unknown> =>
-    client.multi().zadd(k.watchers, Date.now() + WATCHER_TTL_MS, me).expire(k.watchers, DAYS_30).exec().catch(() => undefined);
+    client.multi().zadd(k.watchers, Date.now() + WATCHER_TTL_MS, me).expire(k.watchers, KEPT_SECONDS).exec().catch(() => undefined);
   void renew();
   const timer = setInterval(() => void renew(), WATCHER_TTL_MS / 3);
   timer.unref();
@@ -132,6 +134,11 @@ export function markWatching(client: Redis, queueName: string, experiment: strin
     clearInterval(timer);
     await client.zrem(k.watchers, me).catch(() => undefined);
   };
+}
+
+/** How a trial's last attempt settles its job: finished (or reused), failed, or anything else killed. */
+export function settledAs(status: TrialStatus): Settled {
+  return status === 'finished' || status === 'reused' ? 'finished' : status === 'failed' ? 'failed' : 'killed';
 }
 
 /** The parent's end: a failure makes it FAILED (exit 1), else a cancel KILLED (130), else FINISHED. */
